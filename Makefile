@@ -1,0 +1,27 @@
+# Two entry points: `make run` (set up, then search the built-in demo data) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+# The CPU build of torch: plain `torch` resolves to a multi-GB CUDA build. On a GPU machine set
+# TORCH_SPEC=torch (or your CUDA wheel) before the first `make`.
+TORCH_SPEC ?= torch==2.13.0
+
+.PHONY: setup run test clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(PY) -m search.run spaces/fusion.yaml --num-samples 8 --max-epochs 6
+
+test: setup
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) results

@@ -1,0 +1,66 @@
+"""Joining or starting the Ray cluster, checking what it can run, and proving nothing leaked afterwards."""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+import ray
+
+from search.spec import SearchSpec
+from search.typed_config import ConfigError
+
+RESOURCE_KEYS = ("CPU", "GPU")
+
+
+@contextmanager
+def ray_cluster(address: str | None) -> Iterator[None]:
+    """Join the cluster at ``address``, or start a local one (token auth kept, dashboard on 127.0.0.1).
+
+    The local dashboard is not optional: Ray's placement-group cleaner uses its State API to free the
+    workers of trials that Tune stops early (ray-project/ray#54305); without it a small machine hangs.
+    """
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    kwargs = dict(log_to_driver=False, logging_level=logging.WARNING, configure_logging=True)
+    if address:
+        ray.init(address=address, **kwargs)
+    else:
+        ray.init(include_dashboard=True, dashboard_host="127.0.0.1", **kwargs)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def check_resources(spec: SearchSpec, gpus_per_worker: float) -> None:
+    """Fail now, not after a silent wait, when no node can host a trial's worker."""
+    res = spec.resources
+    nodes = [n["Resources"] for n in ray.nodes() if n.get("Alive")]
+    need = {"CPU": res.cpus_per_worker, "GPU": gpus_per_worker}
+    fits = [n for n in nodes if all(n.get(k, 0) >= v for k, v in need.items() if v)]
+    if not fits:
+        have = ", ".join(f"{n.get('CPU', 0):g} CPU/{n.get('GPU', 0):g} GPU" for n in nodes)
+        raise ConfigError(
+            "resources", f"a worker needs {res.cpus_per_worker:g} CPU and {gpus_per_worker:g} GPU but the cluster's nodes have {have}; "
+            "lower resources.cpus_per_worker / gpus_per_worker",
+        )
+    total = sum(n.get("CPU", 0) // res.cpus_per_worker for n in fits)
+    if total < res.workers_per_trial:
+        raise ConfigError(
+            "resources.workers_per_trial", f"{res.workers_per_trial} workers of {res.cpus_per_worker:g} CPU do not fit the cluster "
+            f"({total:g} fit); lower workers_per_trial or cpus_per_worker",
+        )
+
+
+def leaked_resources(timeout_s: float = 30.0) -> dict[str, float]:
+    """Resources still held once everything has finished: {} when all of them came back in time."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        total, free = ray.cluster_resources(), ray.available_resources()
+        held = {k: total[k] - free.get(k, 0.0) for k in RESOURCE_KEYS if total.get(k, 0) - free.get(k, 0.0) > 1e-6}
+        if not held or time.monotonic() > deadline:
+            return held
+        time.sleep(0.5)

@@ -1,0 +1,114 @@
+"""Run (or resume) one search experiment on a Ray cluster and summarize it."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import ray
+from ray import tune
+
+from search.artifacts import atomic_write_text
+from search.cluster import check_resources, leaked_resources, ray_cluster
+from search.progress import Progress
+from search.spec import SearchSpec
+from search.tuner import TUNE_DIR, gpus_per_worker, make_driver, make_scheduler, make_searcher, param_space
+from search.typed_config import ConfigError
+
+TRIALS_FILE = "trials.csv"
+
+
+def num_trials(spec: SearchSpec) -> int:
+    return len(spec.presets) * spec.search.num_samples if spec.presets else spec.search.num_samples
+
+
+def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: bool) -> tune.Tuner:
+    gpus = gpus_per_worker(spec, ray.cluster_resources().get("GPU", 0.0))
+    check_resources(spec, gpus)
+    # The trial's driver only waits on its Train run: the Train workers hold the trial's CPUs/GPUs. Tune
+    # rejects an empty request, so the driver asks for a little memory and no CPU.
+    trainable = tune.with_resources(make_driver(spec, data_ref, root, use_gpu=gpus > 0, gpus=gpus), {"CPU": 0, "memory": 64 * 2**20})
+    if resume:
+        return tune.Tuner.restore(str(root / TUNE_DIR), trainable=trainable, resume_unfinished=True, resume_errored=True)
+    progress = Progress(spec.search.metric, spec.search.mode, num_trials(spec), spec.scheduler.max_t)
+    return tune.Tuner(
+        trainable,
+        param_space=param_space(spec),
+        tune_config=tune.TuneConfig(
+            metric=spec.search.metric,
+            mode=spec.search.mode,
+            search_alg=make_searcher(spec),
+            scheduler=make_scheduler(spec),
+            num_samples=1 if spec.presets else spec.search.num_samples,
+            max_concurrent_trials=spec.search.max_concurrent_trials,
+            time_budget_s=spec.search.time_budget_s,
+            trial_dirname_creator=lambda trial: trial.trial_id,
+        ),
+        run_config=tune.RunConfig(
+            name=TUNE_DIR,
+            storage_path=str(root),
+            verbose=0,
+            callbacks=[progress],
+            failure_config=tune.FailureConfig(max_failures=spec.search.max_failures),
+        ),
+    )
+
+
+def trial_table(results: tune.ResultGrid, spec: SearchSpec) -> pd.DataFrame:
+    """One row per trial: its status, best epoch and metrics at that epoch, and its sampled config."""
+    rows = []
+    for result in results:
+        history = result.metrics_dataframe
+        row: dict[str, Any] = {"trial_id": result.path and Path(result.path).name}
+        if history is not None and spec.search.metric in history:
+            best = history[spec.search.metric].idxmax() if spec.search.mode == "max" else history[spec.search.metric].idxmin()
+            epochs = int(history["training_iteration"].max())
+            row.update(
+                status="failed" if result.error else ("completed" if epochs >= spec.scheduler.max_t else f"stopped early at epoch {epochs}"),
+                best_epoch=int(history.loc[best, "training_iteration"]),
+                epochs=epochs,
+                **{k: history.loc[best, k] for k in ("val_f1", "val_accuracy", "val_loss") if k in history},
+                checkpoint=history.loc[best].get("checkpoint_path"),
+            )
+        else:
+            row.update(status="failed", epochs=0)
+        if result.error:
+            row["error"] = str(result.error).strip().splitlines()[-1][:300] if str(result.error).strip() else type(result.error).__name__
+        row.update({f"config.{k}": v for k, v in (result.config or {}).items()})
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if spec.search.metric in table:
+        table = table.sort_values(spec.search.metric, ascending=spec.search.mode == "min", na_position="last")
+    return table.reset_index(drop=True)
+
+
+def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address: str | None, resume: bool) -> int:
+    """Search ``spec`` on ``splits`` ({"train": Split, "val": Split}); returns the process exit code."""
+    with ray_cluster(address):
+        data_ref = ray.put(splits)  # once per search: every trial on every node reads it zero-copy
+        try:
+            tuner = build_tuner(spec, data_ref, root, resume)
+        except ConfigError as e:
+            print(f"error: {root / 'space.yaml'}: {e}", file=sys.stderr)
+            return 2
+        print(f"search: {num_trials(spec)} trials of up to {spec.scheduler.max_t} epochs; results in {root}")
+        results = tuner.fit()
+        held = leaked_resources()
+    table = trial_table(results, spec)
+    atomic_write_text(root / TRIALS_FILE, table.to_csv(index=False))
+    print_summary(table, spec, root)
+    if held:
+        print(f"error: resources still held after the search: {held}; Ray did not free stopped trials' workers "
+              "(ray-project/ray#54305): is ray[default] installed and the dashboard running?", file=sys.stderr)
+        return 1
+    return 0
+
+
+def print_summary(table: pd.DataFrame, spec: SearchSpec, root: Path, top: int = 5) -> None:
+    metric = spec.search.metric
+    print(f"\ntop trials by best {metric}:")
+    cols = [c for c in ("trial_id", "status", metric, "best_epoch") if c in table] + [c for c in table if c.startswith("config.")]
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 30):
+        print(table[cols].head(top).to_string(index=False))
+    print(f"\nresults: {root} (trial table: {root / TRIALS_FILE})")

@@ -1,0 +1,82 @@
+"""A concise progress view a person can follow, in place of Ray's verbose tables."""
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+from ray import tune
+
+
+def short_config(config: dict[str, Any], limit: int = 6) -> str:
+    """The first few sampled values, as key=value."""
+    items = [f"{k.split('.', 1)[-1]}={v:.3g}" if isinstance(v, float) else f"{k.split('.', 1)[-1]}={v}" for k, v in config.items()]
+    return " ".join(items[:limit]) + (" ..." if len(items) > limit else "")
+
+
+class Progress(tune.Callback):
+    """Prints one line per finished trial and a status line at most every ``every_s`` seconds."""
+
+    def __init__(self, metric: str, mode: str, num_trials: int, max_t: int, every_s: float = 30.0, out: TextIO = sys.stdout) -> None:
+        self.metric, self.mode, self.num_trials, self.max_t = metric, mode, num_trials, max_t
+        self.every_s, self.out = every_s, out
+        self.start = time.monotonic()
+        self.last_print = 0.0
+        self.counts = {"done": 0, "stopped early": 0, "failed": 0}
+        self.running: set[str] = set()
+        self.epochs: dict[str, int] = {}
+        self.best: tuple[float, str, dict[str, Any]] | None = None
+
+    def better(self, value: float) -> bool:
+        if self.best is None:
+            return True
+        return value > self.best[0] if self.mode == "max" else value < self.best[0]
+
+    def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self.running.add(trial.trial_id)
+
+    def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
+        self.epochs[trial.trial_id] = result.get("training_iteration", 0)
+        value = result.get(self.metric)
+        if value is not None and self.better(value):
+            self.best = (value, trial.trial_id, trial.config)
+        if time.monotonic() - self.last_print > self.every_s:
+            self.status()
+
+    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self.running.discard(trial.trial_id)
+        epochs = self.epochs.get(trial.trial_id, 0)
+        kind = "done" if epochs >= self.max_t else "stopped early"
+        self.counts[kind] += 1
+        self.write(f"trial {trial.trial_id} {kind} after {epochs} epoch(s)")
+
+    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self.running.discard(trial.trial_id)
+        self.counts["failed"] += 1
+        self.write(f"trial {trial.trial_id} FAILED (error saved in its trial folder)")
+
+    def write(self, event: str) -> None:
+        self.out.write(f"[{self.elapsed()}] {event}\n")
+        self.status()
+
+    def elapsed(self) -> str:
+        return fmt_seconds(time.monotonic() - self.start)
+
+    def status(self) -> None:
+        self.last_print = time.monotonic()
+        finished = sum(self.counts.values())
+        counts = ", ".join(f"{n} {k}" for k, n in self.counts.items())
+        line = f"[{self.elapsed()}] {finished}/{self.num_trials} trials finished ({counts}), {len(self.running)} running"
+        if finished:
+            remaining = (time.monotonic() - self.start) / finished * (self.num_trials - finished)
+            line += f", ~{fmt_seconds(remaining)} left"
+        if self.best is not None:
+            value, trial_id, config = self.best
+            line += f"\n           best {self.metric}={value:.4f} ({trial_id}: {short_config(config)})"
+        self.out.write(line + "\n")
+        self.out.flush()
+
+
+def fmt_seconds(s: float) -> str:
+    s = int(s)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"

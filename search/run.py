@@ -1,0 +1,114 @@
+"""``python -m search.run SPACE.yaml``: search a space with Ray Tune (Optuna + ASHA) over Ray Train trials.
+
+Everything lands in ``results/<name>/``: the resolved space, Ray Tune's experiment (``tune/``), one Ray
+Train run per trial (``train/``) and the trial table (``trials.csv``).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, NoReturn, Sequence
+
+import yaml
+
+from data_utils import DataError, load_dataset, train_val_split
+from search.artifacts import atomic_write_text
+from search.params import deep_merge, unflatten
+from search.spec import SearchSpec, load_spec
+from search.typed_config import ConfigError
+
+SPEC_FILE = "space.yaml"  # the space as run, with command-line overrides: what --resume continues
+
+
+class UserError(Exception):
+    """A problem the user can fix; reported as one line, exit code 2."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, not argparse's usage block: the fix is in the message or in --help.
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = ArgumentParser(prog="python -m search.run", description=__doc__.splitlines()[0])
+    p.add_argument("space", help="search space file, e.g. spaces/fusion.yaml")
+    p.add_argument("--data", help="'demo' or a directory in the Kaggle or Zenodo layout (overrides data.source)")
+    p.add_argument("--address", help="join an existing Ray cluster: 'auto' or HOST:PORT (default: start a local one)")
+    p.add_argument("--name", help="experiment name (default: the space's name); results go to RESULTS/NAME")
+    p.add_argument("--resume", action="store_true", help="continue the interrupted experiment NAME")
+    p.add_argument("--num-samples", type=int, help="number of trials (overrides search.num_samples)")
+    p.add_argument("--max-epochs", type=int, help="epochs per trial (overrides scheduler.max_t)")
+    p.add_argument("--results", default="results", help="folder for experiments (default: results)")
+    return p.parse_args(argv)
+
+
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if args.data is not None:
+        out["data.source"] = args.data
+    if args.num_samples is not None:
+        out["search.num_samples"] = args.num_samples
+    if args.max_epochs is not None:
+        out["scheduler.max_t"] = args.max_epochs
+    if args.name is not None:
+        out["name"] = args.name
+    return out
+
+
+def experiment_dir(args: argparse.Namespace, spec: SearchSpec) -> Path:
+    root = Path(args.results).resolve() / spec.name
+    if args.resume and not (root / SPEC_FILE).is_file():
+        raise UserError(f"--resume: no experiment at {root}; check --name and --results")
+    if not args.resume and root.exists() and any(root.iterdir()):
+        raise UserError(f"{root} already holds an experiment; add --resume to continue it, or pick another --name")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise UserError(f"cannot write results to {root}: {e.strerror}; pick a writable --results folder") from None
+    return root
+
+
+def load_splits(spec: SearchSpec) -> dict[str, Any]:
+    dataset = load_dataset(spec.data.source, seed=spec.data.seed)
+    train, val = train_val_split(dataset.train, spec.data.val_fraction, spec.data.seed)
+    print(f"data: {dataset.source}: {len(train)} train / {len(val)} validation samples"
+          + (f", {len(dataset.test)} held-out test samples (not used by the search)" if dataset.test is not None else ""))
+    if dataset.synthetic_audio:
+        print("data: NOTE the demo's audio is SYNTHETIC; point --data at a Kaggle/Zenodo folder for real speech")
+    return {"train": train, "val": val}
+
+
+def save_spec(root: Path, path: Path, over: dict[str, Any]) -> None:
+    raw = yaml.safe_load(path.read_text()) or {}
+    atomic_write_text(root / SPEC_FILE, yaml.safe_dump(deep_merge(raw, unflatten(over)), sort_keys=False))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        over = overrides(args)
+        spec_path = Path(args.space)
+        spec = load_spec(spec_path, over)
+        root = experiment_dir(args, spec)
+        if args.resume:
+            spec_path, spec = root / SPEC_FILE, load_spec(root / SPEC_FILE)
+        splits = load_splits(spec)
+        if not args.resume:
+            save_spec(root, spec_path, over)
+    except (ConfigError, DataError, UserError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+    from search.experiment import run_experiment  # imports Ray: only once the input is known to be good
+
+    return run_experiment(spec, splits, root, address=args.address, resume=args.resume)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

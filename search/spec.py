@@ -1,0 +1,229 @@
+"""A search space file (``spaces/*.yaml``) -> a validated ``SearchSpec``.
+
+Everything a user wrote is checked here, before any Ray work starts: YAML syntax, unknown keys, types,
+ranges, component names, and every trial config the space can produce (drawn at its corners and at
+random, then built into typed configs).
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import numpy as np
+import yaml
+
+from search.params import Param, RecordingSuggester, deep_merge, parse_params, sample, unflatten
+from search.typed_config import ConfigError, check_keys, from_dict
+from training.config import TrialConfig
+
+VALIDATION_DRAWS = 64
+
+
+@dataclass(frozen=True)
+class DataSection:
+    source: str = "demo"  # 'demo' (built in) or a directory in the Kaggle or Zenodo layout
+    val_fraction: float = 0.2  # of the training data, stratified
+    seed: int = 0  # of the train/validation split
+
+    def __post_init__(self) -> None:
+        if not 0 < self.val_fraction < 1:
+            raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
+
+
+@dataclass(frozen=True)
+class SearchSection:
+    metric: Literal["val_f1", "val_accuracy", "val_loss"] = "val_f1"
+    mode: Literal["max", "min"] = "max"
+    num_samples: int = 16  # trials
+    max_concurrent_trials: int = 2
+    time_budget_s: float | None = None  # stop starting trials after this many seconds
+    max_failures: int = 1  # retries of a trial that raised, from its last checkpoint
+
+    def __post_init__(self) -> None:
+        if self.num_samples < 1:
+            raise ValueError(f"num_samples must be >= 1, got {self.num_samples}")
+        if self.max_concurrent_trials < 1:
+            raise ValueError(f"max_concurrent_trials must be >= 1, got {self.max_concurrent_trials}")
+        if self.time_budget_s is not None and self.time_budget_s <= 0:
+            raise ValueError(f"time_budget_s must be > 0, got {self.time_budget_s}")
+        if self.max_failures < 0:
+            raise ValueError(f"max_failures must be >= 0, got {self.max_failures}")
+        if (self.metric == "val_loss") != (self.mode == "min"):
+            raise ValueError(f"mode {self.mode!r} does not fit metric {self.metric!r} (loss: min; F1, accuracy: max)")
+
+
+@dataclass(frozen=True)
+class SearcherSection:
+    name: Literal["tpe", "random"] = "tpe"  # Optuna's TPE sampler, or random sampling for comparison
+    multivariate: bool = True  # TPE models parameters jointly
+    n_startup_trials: int = 8  # random trials before TPE takes over
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.n_startup_trials < 0:
+            raise ValueError(f"n_startup_trials must be >= 0, got {self.n_startup_trials}")
+
+
+@dataclass(frozen=True)
+class SchedulerSection:
+    name: Literal["asha", "none"] = "asha"  # none: every trial runs max_t epochs
+    max_t: int = 20  # epochs of a trial that is never stopped early
+    grace_period: int = 2  # epochs before ASHA may stop a trial
+    reduction_factor: int = 3
+
+    def __post_init__(self) -> None:
+        if self.max_t < 1:
+            raise ValueError(f"max_t must be >= 1 epoch, got {self.max_t}")
+        if not 1 <= self.grace_period <= self.max_t:
+            raise ValueError(f"grace_period must be in [1, max_t={self.max_t}], got {self.grace_period}")
+        if self.reduction_factor < 2:
+            raise ValueError(f"reduction_factor must be >= 2, got {self.reduction_factor}")
+
+
+@dataclass(frozen=True)
+class ResourcesSection:
+    workers_per_trial: int = 1  # Ray Train workers (data parallel) per trial
+    cpus_per_worker: float = 1.0
+    # 'auto': a quarter of a GPU per worker when the cluster has GPUs (small models share one well), else 0.
+    gpus_per_worker: float | Literal["auto"] = "auto"
+
+    def __post_init__(self) -> None:
+        if self.workers_per_trial < 1:
+            raise ValueError(f"workers_per_trial must be >= 1, got {self.workers_per_trial}")
+        if self.cpus_per_worker <= 0:
+            raise ValueError(f"cpus_per_worker must be > 0, got {self.cpus_per_worker}")
+        if self.gpus_per_worker != "auto" and not 0 <= self.gpus_per_worker:
+            raise ValueError(f"gpus_per_worker must be >= 0 or 'auto', got {self.gpus_per_worker}")
+        if self.gpus_per_worker != "auto" and self.gpus_per_worker > 1 and not float(self.gpus_per_worker).is_integer():
+            raise ValueError(f"gpus_per_worker above 1 must be a whole number, got {self.gpus_per_worker}")
+
+
+SECTIONS = {
+    "data": DataSection,
+    "search": SearchSection,
+    "searcher": SearcherSection,
+    "scheduler": SchedulerSection,
+    "resources": ResourcesSection,
+}
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """A validated search: its sections, the parameters to sample and the fixed values."""
+
+    name: str
+    data: DataSection = field(default_factory=DataSection)
+    search: SearchSection = field(default_factory=SearchSection)
+    searcher: SearcherSection = field(default_factory=SearcherSection)
+    scheduler: SchedulerSection = field(default_factory=SchedulerSection)
+    resources: ResourcesSection = field(default_factory=ResourcesSection)
+    fixed: Mapping[str, Any] = field(default_factory=dict)  # nested, part of every trial's config
+    params: tuple[Param, ...] = ()
+    presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # named configs, run as a grid
+
+    def trial_config(self, sampled: Mapping[str, Any]) -> dict[str, Any]:
+        """The full nested config of a trial: fixed values, its preset, sampled values, the epoch budget."""
+        sampled = dict(sampled)
+        config = copy.deepcopy(dict(self.fixed))
+        if "preset" in sampled:
+            config = deep_merge(config, copy.deepcopy(dict(self.presets[sampled.pop("preset")])))
+        config = deep_merge(config, unflatten(sampled))
+        return deep_merge(config, {"train": {"epochs": self.scheduler.max_t}})
+
+
+def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> SearchSpec:
+    """Load and fully validate a search space file.
+
+    Args:
+        path: the YAML file.
+        overrides: dotted keys set on top of the file (the command line's ``--data``, ``--num-samples``...).
+
+    Returns:
+        The validated SearchSpec.
+
+    Raises:
+        ConfigError: one line naming the file and the key path, for anything invalid.
+
+    Example:
+        >>> spec = load_spec("spaces/smoke.yaml", {"scheduler.max_t": 2})
+    """
+    path = Path(path)
+    try:
+        raw = read_yaml(path)
+        for key, value in (overrides or {}).items():
+            raw = deep_merge(raw, unflatten({key: value}))
+        spec = parse_spec(raw, default_name=path.stem)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e.path}" if e.path else str(path), e.message) from None
+    return spec
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError("", "no such file; give a search space such as spaces/fusion.yaml")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError("", f"invalid YAML: {where}{problem}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError("", f"cannot read the file: {e}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError("", f"expected a mapping of sections at the top level, got {type(raw).__name__}")
+    return raw
+
+
+def parse_spec(raw: Mapping[str, Any], default_name: str) -> SearchSpec:
+    check_keys(raw, ("name", *SECTIONS, "fixed", "space", "presets"), "")
+    name = raw.get("name", default_name)
+    if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+        raise ConfigError("name", f"expected a plain experiment name, got {name!r}")
+    sections = {key: from_dict(cls, raw.get(key), key) for key, cls in SECTIONS.items()}
+    fixed = raw.get("fixed") or {}
+    if not isinstance(fixed, Mapping):
+        raise ConfigError("fixed", f"expected a mapping of config values, got {type(fixed).__name__}")
+    params = parse_params(raw.get("space"))
+    presets = parse_presets(raw.get("presets"), params)
+    if any("epochs" in (c.get("train") or {}) for c in (fixed, *presets.values())) or any(p.key == "train.epochs" for p in params):
+        raise ConfigError("train.epochs", "is set by scheduler.max_t (the epoch budget of every trial); remove it")
+    spec = SearchSpec(name=name, fixed=fixed, params=tuple(params), presets=presets, **sections)
+    validate_trials(spec)
+    return spec
+
+
+def parse_presets(presets: Any, params: list[Param]) -> dict[str, Mapping[str, Any]]:
+    """``presets``: {name: partial trial config}. A preset file runs each preset (once per seed), no search."""
+    if presets is None:
+        return {}
+    if not isinstance(presets, Mapping) or not presets:
+        raise ConfigError("presets", "expected a non-empty mapping {preset name: trial config}")
+    if params:
+        raise ConfigError("space", "a file with presets runs them as given: remove the space section")
+    for name, preset in presets.items():
+        if not isinstance(preset, Mapping):
+            raise ConfigError(f"presets.{name}", f"expected a mapping of config values, got {type(preset).__name__}")
+    return dict(presets)
+
+
+def validate_trials(spec: SearchSpec) -> None:
+    """Build the typed config of corner and random draws of the space, so a bad value fails now."""
+    if spec.presets:
+        for preset in spec.presets:
+            parse_trial_config(spec.trial_config({"preset": preset}), f"presets.{preset}")
+        return
+    rng = np.random.default_rng(0)
+    for bias in ("low", "high", *["random"] * VALIDATION_DRAWS):
+        sampled = sample(list(spec.params), RecordingSuggester(rng, bias))
+        parse_trial_config(spec.trial_config(sampled))
+
+
+def parse_trial_config(config: Mapping[str, Any], path: str = "") -> TrialConfig:
+    """A trial's nested config dict (as stored with its results) -> the typed TrialConfig."""
+    return from_dict(TrialConfig, config, path)
+

@@ -1,0 +1,101 @@
+"""The Tune layer: searcher, scheduler and the per-trial driver that runs a Ray Train ``TorchTrainer``.
+
+Three layers, as in Ray's Train + Tune guide: the Train worker function (``search.worker``), the per-trial
+driver built here (it owns no compute: its Train workers hold the trial's CPUs/GPUs), and the ``Tuner``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import optuna
+import ray
+import ray.train
+from ray import tune
+from ray.train.torch import TorchTrainer
+from ray.tune.integration.ray_train import TuneReportCallback
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+from ray.tune.search import BasicVariantGenerator, Searcher
+from ray.tune.search.optuna import OptunaSearch
+
+from search.params import Param, sample
+from search.spec import SearchSpec
+from search.worker import train_loop_per_worker
+
+TUNE_DIR = "tune"  # Ray Tune's experiment directory, under results/<name>/
+TRAIN_DIR = "train"  # one Ray Train run per trial, named by its trial id (stable across restores)
+
+
+def gpus_per_worker(spec: SearchSpec, cluster_gpus: float) -> float:
+    if spec.resources.gpus_per_worker == "auto":
+        return 0.25 if cluster_gpus > 0 else 0.0
+    return float(spec.resources.gpus_per_worker)
+
+
+@dataclass(frozen=True)
+class DefineByRun:
+    """Optuna's define-by-run space: suggests exactly the parameters that exist. A class, not a closure,
+    because Tune pickles the searcher with the experiment state."""
+
+    params: tuple[Param, ...]
+
+    def __call__(self, trial: optuna.Trial) -> None:
+        sample(list(self.params), trial)
+
+
+def make_searcher(spec: SearchSpec) -> Searcher:
+    """Optuna over the define-by-run space, or a grid over the presets of a preset file."""
+    if spec.presets:
+        return BasicVariantGenerator(max_concurrent=spec.search.max_concurrent_trials)
+    s = spec.searcher
+    if s.name == "random":
+        sampler: optuna.samplers.BaseSampler = optuna.samplers.RandomSampler(seed=s.seed)
+    else:
+        # constant_liar: trials in flight count as pessimistic results, so concurrent proposals spread out.
+        sampler = optuna.samplers.TPESampler(
+            multivariate=s.multivariate, group=s.multivariate, constant_liar=True,
+            n_startup_trials=s.n_startup_trials, seed=s.seed,
+        )
+    return OptunaSearch(space=DefineByRun(spec.params), metric=spec.search.metric, mode=spec.search.mode, sampler=sampler)
+
+
+def param_space(spec: SearchSpec) -> dict[str, Any]:
+    if spec.presets:
+        return {"preset": tune.grid_search(list(spec.presets)), "train.seed": tune.grid_search(list(range(spec.search.num_samples)))}
+    return {}
+
+
+def make_scheduler(spec: SearchSpec) -> tune.schedulers.TrialScheduler:
+    sc = spec.scheduler
+    if sc.name == "none":
+        return FIFOScheduler()
+    return ASHAScheduler(
+        time_attr="training_iteration", max_t=sc.max_t, grace_period=sc.grace_period, reduction_factor=sc.reduction_factor,
+    )
+
+
+def make_driver(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, use_gpu: bool, gpus: float) -> Callable[[dict], None]:
+    """The Tune function trainable of one trial: build the trial's config and run its TorchTrainer."""
+    res = spec.resources
+    per_worker = {"CPU": res.cpus_per_worker, **({"GPU": gpus} if use_gpu else {})}
+
+    def driver(sampled: dict[str, Any]) -> None:
+        trial_id = tune.get_context().get_trial_id()
+        trainer = TorchTrainer(
+            train_loop_per_worker,
+            train_loop_config={"trial": spec.trial_config(sampled), "data": [data_ref], "threads": max(1, int(res.cpus_per_worker))},
+            scaling_config=ray.train.ScalingConfig(num_workers=res.workers_per_trial, use_gpu=use_gpu, resources_per_worker=per_worker),
+            run_config=ray.train.RunConfig(
+                name=trial_id,
+                storage_path=str(root / TRAIN_DIR),
+                callbacks=[TuneReportCallback()],
+                checkpoint_config=ray.train.CheckpointConfig(
+                    num_to_keep=1, checkpoint_score_attribute=spec.search.metric, checkpoint_score_order=spec.search.mode,
+                ),
+                failure_config=ray.train.FailureConfig(max_failures=spec.search.max_failures),
+            ),
+        )
+        trainer.fit()
+
+    return driver

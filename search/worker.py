@@ -1,0 +1,55 @@
+"""The Ray Train worker: one trial's training loop, reporting every epoch to Ray Train (and so to Tune).
+
+Imports stay light at module level: Ray imports this in every worker process, and each trial's start-up
+time is overhead the search pays once per trial.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import ray
+import ray.train
+
+CHECKPOINT_FILE = "checkpoint.pt"
+
+
+def load_checkpoint(checkpoint: "ray.train.Checkpoint") -> dict[str, Any]:
+    """The trainer's checkpoint dict from a Ray checkpoint (tensors and numbers only: no unpickling)."""
+    import torch
+
+    with checkpoint.as_directory() as d:
+        return torch.load(os.path.join(d, CHECKPOINT_FILE), map_location="cpu", weights_only=True)
+
+
+def train_loop_per_worker(config: dict[str, Any]) -> None:
+    """Train the trial ``config["trial"]`` on the splits in the object store ``config["data"]``.
+
+    Args:
+        config: {"trial": nested trial config, "data": [ObjectRef of {"train": Split, "val": Split}],
+                 "threads": intra-op threads for torch}
+    """
+    import torch
+
+    from search.spec import parse_trial_config
+    from training.trainer import train
+
+    torch.set_num_threads(max(1, int(config.get("threads", 1))))
+    trial = parse_trial_config(config["trial"])
+    # The list keeps Tune from resolving the ref into the config it stores; ray.get maps the arrays
+    # zero-copy from this node's object store.
+    splits = ray.get(config["data"][0])
+    checkpoint = ray.train.get_checkpoint()
+    resume = load_checkpoint(checkpoint) if checkpoint is not None else None
+    rank = ray.train.get_context().get_world_rank()
+
+    def report(metrics: dict[str, float], state: Any) -> None:
+        if rank != 0:
+            ray.train.report(metrics)
+            return
+        with tempfile.TemporaryDirectory() as d:
+            torch.save(state(), os.path.join(d, CHECKPOINT_FILE))
+            ray.train.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(d))
+
+    train(trial, splits["train"], splits["val"], device=ray.train.torch.get_device(), on_epoch=report, resume=resume)

@@ -1,0 +1,78 @@
+"""The reports' hand-tuned models: parameter counts derived by hand, layer by layer, and output shapes."""
+import pytest
+import torch
+
+from models import build_model, count_parameters
+from models.presets import PRESET_AUDIO_LAYOUT, PRESETS
+
+AUDIO_SHAPE = {"chunks": (10, 50), "flat": (507, 1), "spectrogram": (33, 33)}
+
+
+def conv2d(k: int, c_in: int, c_out: int) -> int:
+    return k * k * c_in * c_out + c_out
+
+
+def conv1d(k: int, c_in: int, c_out: int) -> int:
+    return k * c_in * c_out + c_out
+
+
+def bn(c: int) -> int:
+    return 2 * c
+
+
+def linear(n_in: int, n_out: int) -> int:
+    return n_in * n_out + n_out
+
+
+def lstm_layer(n_in: int, h: int) -> int:  # 4 gates, input and hidden weights, two biases (PyTorch)
+    return 4 * (n_in * h + h * h + 2 * h)
+
+
+# report 1 image: 28 -> 14 -> 7 after two 2x2 pools, 32 x 7 x 7 = 1568 flattened
+REPORT1_IMAGE = conv2d(3, 1, 16) + bn(16) + conv2d(3, 16, 32) + bn(32) + linear(1568, 100) + bn(100)
+REPORT1_IMAGE += linear(100, 72) + bn(72)
+REPORT1_AUDIO = lstm_layer(50, 36) + lstm_layer(36, 36)  # skip: 36 + 36 = 72 out
+REPORT1_HEAD_AFTER_FIRST = linear(60, 46) + linear(46, 10)
+
+# report 2 image: 64 x 7 x 7 = 3136 -> 10; audio over 507 steps: 507 -> 253 -> 126, 32 x 126 = 4032 -> 10
+REPORT2_IMAGE = conv2d(3, 1, 32) + conv2d(3, 32, 64) + linear(3136, 10)
+REPORT2_AUDIO = conv1d(5, 1, 16) + conv1d(5, 16, 32) + linear(4032, 10)
+
+# report 3: image 64 x 7 x 7 = 3136; spectrogram 33 -> 16 -> 8, 64 x 8 x 8 = 4096; 3136 + 4096 = 7232
+REPORT3_CONVS = conv2d(3, 1, 32) + conv2d(3, 32, 64)
+
+EXPECTED = {
+    "report1_add": REPORT1_IMAGE + REPORT1_AUDIO + 0 + linear(72, 60) + REPORT1_HEAD_AFTER_FIRST,  # 0: add
+    "report1_concat": REPORT1_IMAGE + REPORT1_AUDIO + linear(144, 60) + REPORT1_HEAD_AFTER_FIRST,
+    "report2_logit_mlp": REPORT2_IMAGE + REPORT2_AUDIO + linear(20, 32) + linear(32, 10),
+    "report3_spectrogram_cnn": 2 * REPORT3_CONVS + linear(7232, 128) + linear(128, 10),
+}
+
+
+def test_every_preset_has_a_layout_and_a_count() -> None:
+    assert set(PRESET_AUDIO_LAYOUT) == set(PRESETS) == set(EXPECTED)
+
+
+def test_expected_counts_are_the_reports() -> None:
+    # the totals, written out, so that a change to the arithmetic above is seen in review
+    assert EXPECTED == {
+        "report1_add": 200_396,
+        "report1_concat": 204_716,
+        "report2_logit_mlp": 94_206,
+        "report3_spectrogram_cnn": 964_746,
+    }
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_preset_parameter_count_and_output(name: str) -> None:
+    audio_shape = AUDIO_SHAPE[PRESET_AUDIO_LAYOUT[name]]
+    model = build_model(PRESETS[name], audio_shape)
+    assert count_parameters(model) == EXPECTED[name]
+    logits = model(torch.randn(4, 1, 28, 28), torch.randn(4, *audio_shape))
+    assert logits.shape == (4, 10)
+
+
+def test_report1_encoders_are_72_wide() -> None:
+    model = build_model(PRESETS["report1_add"], AUDIO_SHAPE["chunks"])
+    assert model.image_encoder.out_dim == model.audio_encoder.out_dim == model.fusion.out_dim == 72
+    assert sum(p.numel() for p in model.fusion.parameters()) == 0

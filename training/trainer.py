@@ -1,0 +1,226 @@
+"""Train one trial config, fast: the dataset lives as tensors on the device and batches are drawn by index.
+
+Small models on MNIST-sized data are bound by Python and data-loading overhead, not by FLOPs, so there
+is no DataLoader and no per-sample Python: the splits are normalized once, and each step is one gather.
+The trainer knows nothing of Ray or YAML; a caller (a Ray Train worker, a test, a benchmark) passes an
+``on_epoch`` hook to report metrics and save checkpoints, and ``resume`` to continue from one.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+import warnings
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from data_utils.augment import augment
+from data_utils.loaders import Split
+from data_utils.preprocess import Preprocessor, audio_shape
+from models.classifier import MultimodalClassifier, build_model
+from training.config import TrainConfig, TrialConfig
+from training.metrics import macro_f1
+
+Checkpoint = dict[str, Any]
+EpochHook = Callable[[dict[str, float], Callable[[], Checkpoint]], None]
+
+
+@dataclass
+class DeviceSplit:
+    """One split, normalized once, on the training device."""
+
+    image: Tensor  # (N, 1, 28, 28) float32
+    audio: Tensor  # (N, 39, 13) float32, before the audio layout
+    labels: Tensor  # (N,) int64
+
+    def __len__(self) -> int:
+        return self.labels.shape[0]
+
+
+@dataclass
+class TrainResult:
+    history: list[dict[str, float]]  # one row per epoch, see ``train``
+    model: MultimodalClassifier
+    preprocessor: Preprocessor
+
+
+def as_tensor(array: np.ndarray, device: torch.device) -> Tensor:
+    # Arrays read zero-copy from Ray's object store are read-only; we never write to them (every use
+    # below makes a new tensor), so torch's warning about it is noise.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.as_tensor(array).to(device)
+
+
+def to_device(split: Split, pre: Preprocessor, device: torch.device) -> DeviceSplit:
+    if split.labels is None:
+        raise ValueError("training and evaluation need a labelled split")
+    image, audio = pre.normalize(as_tensor(split.images, device), as_tensor(split.audio, device))
+    return DeviceSplit(image, audio, as_tensor(split.labels, device).long())
+
+
+def fit_preprocessor(config: TrialConfig, split: Split, device: torch.device) -> Preprocessor:
+    return Preprocessor.fit(config.preprocess, as_tensor(split.images, device), as_tensor(split.audio, device))
+
+
+def make_optimizer(cfg: TrainConfig, params: Any) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=True)
+    opt = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+    return opt(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def make_schedule(cfg: TrainConfig, opt: torch.optim.Optimizer, steps_per_epoch: int) -> torch.optim.lr_scheduler.LRScheduler:
+    total = cfg.epochs * steps_per_epoch
+    if cfg.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
+    if cfg.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total)
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+
+
+def class_weights(labels: Tensor, num_classes: int) -> Tensor:
+    counts = torch.bincount(labels, minlength=num_classes).float()
+    return counts.sum() / (num_classes * counts.clamp(min=1))
+
+
+def autocast(device: torch.device, enabled: bool) -> Any:
+    if enabled and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return nullcontext()
+
+
+def batches(n: int, batch_size: int, gen: torch.Generator, device: torch.device) -> list[Tensor]:
+    order = torch.randperm(n, generator=gen, device=device)
+    # A last batch of one sample would break batch norm; its sample is seen in another epoch.
+    return [b for b in order.split(batch_size) if b.numel() > 1]
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, pre: Preprocessor, data: DeviceSplit, batch_size: int = 1024, amp: bool = True) -> dict[str, Any]:
+    """Loss, accuracy, macro F1 and predictions of ``model`` on a normalized split.
+
+    Returns:
+        {"loss": float, "accuracy": float, "f1": float, "predictions": Tensor (N,)}
+    """
+    model.eval()
+    device = data.labels.device
+    losses, preds = [], []
+    for start in range(0, len(data), batch_size):
+        sl = slice(start, start + batch_size)
+        with autocast(device, amp):
+            logits = model(data.image[sl], pre.layout(data.audio[sl])).float()
+        losses.append(F.cross_entropy(logits, data.labels[sl], reduction="sum"))
+        preds.append(logits.argmax(1))
+    pred = torch.cat(preds)
+    num_classes = logits.shape[1]
+    return {
+        "loss": (torch.stack(losses).sum() / len(data)).item(),
+        "accuracy": (pred == data.labels).float().mean().item(),
+        "f1": macro_f1(pred, data.labels, num_classes),
+        "predictions": pred,
+    }
+
+
+def train(
+    config: TrialConfig,
+    train_split: Split,
+    val_split: Split,
+    device: str | torch.device = "cpu",
+    on_epoch: EpochHook | None = None,
+    resume: Checkpoint | None = None,
+) -> TrainResult:
+    """Train ``config`` on ``train_split`` and evaluate on ``val_split`` after every epoch.
+
+    Args:
+        config: the trial's typed config (model, preprocessing, augmentation, optimization).
+        train_split, val_split: labelled splits (numpy arrays; read-only arrays are fine).
+        device: "cpu", "cuda", ...; mixed precision and channels-last are used on CUDA.
+        on_epoch: called after each epoch with the metrics row and a function that builds a checkpoint
+            (a plain dict of tensors and numbers, loadable with ``torch.load(weights_only=True)``).
+        resume: a checkpoint from ``on_epoch``; training continues after its epoch, bit for bit as if
+            it had never stopped (on CPU).
+
+    Returns:
+        The per-epoch history — rows of epoch, train_loss, val_loss, val_accuracy, val_f1, lr,
+        seconds — and the trained model and preprocessor.
+
+    Example:
+        >>> result = train(config, train_split, val_split)
+        >>> result.history[-1]["val_f1"]
+    """
+    device = torch.device(device)
+    cfg = config.train
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator(device=device)
+    gen.manual_seed(cfg.seed)
+
+    pre = fit_preprocessor(config, train_split, device)
+    model = build_model(config.model, audio_shape(config.preprocess.audio_layout)).to(device)
+    train_data, val_data = to_device(train_split, pre, device), to_device(val_split, pre, device)
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+        train_data.image = train_data.image.contiguous(memory_format=torch.channels_last)
+
+    opt = make_optimizer(cfg, model.parameters())
+    steps = len(batches(len(train_data), cfg.batch_size, torch.Generator(device=device), device))
+    sched = make_schedule(cfg, opt, steps)
+    weight = class_weights(train_data.labels, config.model.num_classes) if cfg.class_weights else None
+    history: list[dict[str, float]] = []
+    if resume is not None:
+        model.load_state_dict(resume["model"])
+        opt.load_state_dict(resume["optimizer"])
+        sched.load_state_dict(resume["scheduler"])
+        torch.set_rng_state(resume["rng"]["torch"])
+        gen.set_state(resume["rng"]["generator"].to(gen.get_state().device))
+        history = list(resume["history"])
+
+    def checkpoint() -> Checkpoint:
+        return {
+            "model": model.state_dict(),
+            "preprocessor": pre.state_dict(),
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "generator": gen.get_state()},
+            "epoch": len(history),
+            "history": list(history),
+            "config": dataclasses.asdict(config),
+        }
+
+    for epoch in range(len(history) + 1, cfg.epochs + 1):
+        start = time.perf_counter()
+        model.train()
+        total = torch.zeros((), device=device)
+        seen = 0
+        for idx in batches(len(train_data), cfg.batch_size, gen, device):
+            image, audio = train_data.image[idx], train_data.audio[idx]
+            if config.augment.active:
+                image, audio = augment(image, audio, config.augment, gen)
+            with autocast(device, cfg.amp):
+                logits = model(image, pre.layout(audio))
+                loss = F.cross_entropy(logits.float(), train_data.labels[idx], weight=weight, label_smoothing=cfg.label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.detach() * idx.numel()
+            seen += idx.numel()
+        lr = opt.param_groups[0]["lr"]
+        val = evaluate(model, pre, val_data, amp=cfg.amp)
+        history.append({
+            "epoch": epoch,
+            "train_loss": (total / seen).item(),
+            "val_loss": val["loss"],
+            "val_accuracy": val["accuracy"],
+            "val_f1": val["f1"],
+            "lr": lr,
+            "seconds": time.perf_counter() - start,
+        })
+        if on_epoch is not None:
+            on_epoch(history[-1], checkpoint)
+    return TrainResult(history, model, pre)
