@@ -38,7 +38,9 @@ class Component:
     """A registered component, by its registry name, with its settings.
 
     Example:
-        >>> Component("lstm", LSTMEncoder.Config(hidden=36, num_layers=2, skip=True))
+        >>> from models.audio_encoders import LSTMEncoder
+        >>> Component("lstm", LSTMEncoder.Config(hidden=36, num_layers=2, skip=True)).to_dict()["hidden"]
+        36
     """
 
     name: str  # registry name
@@ -145,9 +147,12 @@ def build_model(
         ValueError: a shape has the wrong length or a non-positive size.
 
     Example:
-        >>> from models.presets import PRESETS
-        >>> model = build_model(PRESETS["report1_add"], audio_shape=(10, 50))
-        >>> model(torch.zeros(4, 1, 28, 28), torch.zeros(4, 10, 50)).shape  # torch.Size([4, 10])
+        >>> import torch
+        >>> cfg = ModelConfig(Component("mlp", MLPEncoder.Config()), Component("lstm", LSTMEncoder.Config()),
+        ...                   Component("add", AddFusion.Config()))
+        >>> model = build_model(cfg, audio_shape=(10, 50))
+        >>> model(torch.zeros(4, 1, 28, 28), torch.zeros(4, 10, 50)).shape
+        torch.Size([4, 10])
     """
     for name, shape, rank in (("audio_shape", audio_shape, 2), ("image_shape", image_shape, 3)):
         if len(shape) != rank or any(s < 1 for s in shape):

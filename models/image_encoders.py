@@ -15,8 +15,10 @@ class ImageCNN(nn.Module):
     """Conv blocks (conv -> BN -> ReLU -> 2x2 pool -> Dropout2d), flatten, then an optional FC stack.
 
     Example:
+        >>> import torch
         >>> enc = ImageCNN(ImageCNN.Config(channels=(16, 32), kernels=(3, 3), fc=(100, 72)), (1, 28, 28))
-        >>> enc(torch.zeros(4, 1, 28, 28)).shape  # torch.Size([4, 72])
+        >>> enc(torch.zeros(4, 1, 28, 28)).shape
+        torch.Size([4, 72])
     """
 
     @dataclass(frozen=True)

@@ -45,7 +45,9 @@ def mlp(in_dim: int, widths: tuple[int, ...], dropout: float, batch_norm: bool) 
         The stack and its output width (``widths[-1]``, or ``in_dim`` when empty).
 
     Example:
-        >>> net, out_dim = mlp(72, (60, 46), dropout=0.0, batch_norm=False)  # out_dim == 46
+        >>> net, out_dim = mlp(72, (60, 46), dropout=0.0, batch_norm=False)
+        >>> out_dim
+        46
     """
     layers: list[nn.Module] = []
     for width in widths:

@@ -7,6 +7,7 @@ The trainer knows nothing of Ray or YAML; a caller (a Ray Train worker, a test, 
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import time
 import warnings
@@ -181,7 +182,8 @@ def train(
         history = list(resume["history"])
 
     def checkpoint() -> Checkpoint:
-        return {
+        # A snapshot: state_dict() shares storage with tensors that the next step updates in place.
+        return copy.deepcopy({
             "model": model.state_dict(),
             "preprocessor": pre.state_dict(),
             "optimizer": opt.state_dict(),
@@ -190,7 +192,7 @@ def train(
             "epoch": len(history),
             "history": list(history),
             "config": dataclasses.asdict(config),
-        }
+        })
 
     for epoch in range(len(history) + 1, cfg.epochs + 1):
         start = time.perf_counter()

@@ -83,18 +83,30 @@ def test_forward_backward(image: str, audio: str, fusion: str, layout: str) -> N
     assert grad_norm(model) > 0
 
 
-@pytest.mark.parametrize("fusion", sorted(FUSIONS))
-def test_encoder_out_dim_matches_output(fusion: str) -> None:
-    model = build_model(small_config(fusion, "cnn", "cnn1d"), AUDIO_LAYOUTS["frames"]).eval()
-    image, audio = inputs(AUDIO_LAYOUTS["frames"])
-    if model.image_encoder is not None:
-        assert model.image_encoder(image).shape == (4, model.image_encoder.out_dim)
-    if model.audio_encoder is not None:
-        assert model.audio_encoder(audio).shape == (4, model.audio_encoder.out_dim)
-    feats = {"image": model.image_encoder(image)} if model.image_encoder is not None else {}
-    if model.audio_encoder is not None:
-        feats["audio"] = model.audio_encoder(audio)
-    assert model.fusion(feats).shape == (4, model.fusion.out_dim)
+@pytest.mark.parametrize("layout", sorted(AUDIO_LAYOUTS))
+@pytest.mark.parametrize("name", sorted(AUDIO_ENCODERS))
+def test_audio_encoder_out_dim(name: str, layout: str) -> None:
+    cls = AUDIO_ENCODERS.get_class(name)
+    encoder = cls(SMALL_AUDIO.get(name) or cls.Config(), AUDIO_LAYOUTS[layout])
+    assert encoder(torch.randn(2, *AUDIO_LAYOUTS[layout])).shape == (2, encoder.out_dim)
+
+
+@pytest.mark.parametrize("name", sorted(IMAGE_ENCODERS))
+def test_image_encoder_out_dim(name: str) -> None:
+    cls = IMAGE_ENCODERS.get_class(name)
+    encoder = cls(SMALL_IMAGE.get(name) or cls.Config(), (1, 28, 28))
+    assert encoder(torch.randn(2, 1, 28, 28)).shape == (2, encoder.out_dim)
+
+
+@pytest.mark.parametrize("name", sorted(FUSIONS))
+def test_fusion_out_dim(name: str) -> None:
+    cls = FUSIONS.get_class(name)
+    in_dims = {m: d for m, d in {"image": 16, "audio": 12}.items() if m in cls.modalities}
+    fusion = cls(SMALL_FUSION.get(name) or cls.Config(), in_dims, 10)
+    out = fusion({m: torch.randn(2, d) for m, d in in_dims.items()})
+    assert out.shape == (2, fusion.out_dim)
+    if cls.outputs_logits:
+        assert fusion.out_dim == 10
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,158 @@
+"""Search space files: parsing, every validation error, and conditional sampling."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+
+from search.params import RecordingSuggester, is_structural, sample
+from search.spec import load_spec, parse_trial_config
+from search.typed_config import ConfigError
+
+SPACES = Path(__file__).resolve().parents[2] / "spaces"
+
+MINIMAL = """
+fixed:
+  model:
+    image: {name: mlp}
+    audio: {name: mlp}
+    fusion: {name: concat}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "space.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+@pytest.mark.parametrize("name", ["fusion", "seeds", "smoke"])
+def test_shipped_spaces_load(name):
+    spec = load_spec(SPACES / f"{name}.yaml")
+    assert spec.name == name
+
+
+def test_fusion_space_covers_every_component():
+    from models import AUDIO_ENCODERS, FUSIONS, IMAGE_ENCODERS
+
+    params = {p.key: p for p in load_spec(SPACES / "fusion.yaml").params}
+    assert set(params["model.image.name"].choices) == set(IMAGE_ENCODERS)
+    assert set(params["model.audio.name"].choices) == set(AUDIO_ENCODERS)
+    assert set(params["model.fusion.name"].choices) == set(FUSIONS) - {"image_only", "audio_only"}
+    assert set(params["preprocess.audio_layout"].choices) == {"frames", "chunks", "flat", "spectrogram"}
+
+
+def test_overrides_apply_on_top_of_the_file():
+    spec = load_spec(SPACES / "fusion.yaml", {"search.num_samples": 3, "scheduler.max_t": 2, "data.source": "elsewhere"})
+    assert (spec.search.num_samples, spec.scheduler.max_t, spec.data.source) == (3, 2, "elsewhere")
+    assert spec.scheduler.grace_period <= 2  # lowered to fit the shorter budget
+
+
+BAD_SPACES = [
+    ("search: {num_samples: 3", "invalid YAML: line"),
+    ("- a\n- b\n", "expected a mapping of sections"),
+    (MINIMAL + "serach: {}\n", "serach: unknown key (did you mean 'search'?)"),
+    (MINIMAL + "search: {num_sample: 3}\n", "search.num_sample: unknown key (did you mean 'num_samples'?)"),
+    (MINIMAL + "search: {num_samples: three}\n", "search.num_samples: expected an integer, got 'three'"),
+    (MINIMAL + "search: {num_samples: 0}\n", "num_samples must be >= 1, got 0"),
+    (MINIMAL + "search: {metric: val_loss, mode: max}\n", "does not fit metric"),
+    (MINIMAL + "searcher: {name: bayes}\n", "searcher.name: got 'bayes'; valid: 'tpe', 'random'"),
+    (MINIMAL + "scheduler: {max_t: 4, grace_period: 9}\n", "grace_period must be in [1, max_t=4], got 9"),
+    (MINIMAL + "resources: {cpus_per_worker: 0}\n", "cpus_per_worker must be > 0"),
+    (MINIMAL + "resources: {gpus_per_worker: 1.5}\n", "above 1 must be a whole number"),
+    (MINIMAL + "data: {val_fraction: 1.5}\n", "val_fraction must be in (0, 1)"),
+    (MINIMAL + "space: {train.lr: {choice: []}}\n", "space.train.lr.choice: expected a non-empty list"),
+    (MINIMAL + "space: {train.lr: {uniform: [0.1, 0.01]}}\n", "space.train.lr.uniform: low must be < high"),
+    (MINIMAL + "space: {train.lr: {loguniform: [0, 0.1]}}\n", "a log range needs low > 0"),
+    (MINIMAL + "space: {train.batch_size: {int: [0, 64], log: true}}\n", "a log range needs low > 0"),
+    (MINIMAL + "space: {train.batch_size: {int: [16.5, 64]}}\n", "int bounds must be integers"),
+    (MINIMAL + "space: {train.lr: {uniform: [0.1]}}\n", "expected [low, high]"),
+    (MINIMAL + "space: {train.lr: {quniform: [0.1, 1, 0]}}\n", "the quantum q must be > 0"),
+    (MINIMAL + "space: {train.lr: {uniform: [0.1, 1], choice: [1]}}\n", "give exactly one of"),
+    (MINIMAL + "space: {train.lr: {unifrom: [0.1, 1]}}\n", "unknown key (did you mean 'uniform'?)"),
+    (MINIMAL + "space: {train.lr: {uniform: [0.1, 1], step: 2}}\n", "use quniform"),
+    (MINIMAL + "space: {train.lr: 0.1}\n", "expected a mapping like"),
+    (MINIMAL + "space: {model.audio.hidden: {int: [8, 16], when: {model.audio.name: [lstm]}}}\n", "must name an earlier parameter"),
+    (MINIMAL + "space:\n  model.audio.name: {choice: [gru]}\n  model.audio.hidden: {int: [8, 16], when: {model.audio.name: [lstn]}}\n",
+     "'lstn' is not one of that parameter's choices"),
+    (MINIMAL + "space: {model.image.channels: {choice: [8], repeat: _blocks}}\n", "must be an earlier int parameter"),
+    (MINIMAL + "space: {model.fusion.name: {choice: [concat, bilinar]}}\n", "model.fusion.name: unknown fusion 'bilinar' (did you mean 'bilinear'?); valid:"),
+    (MINIMAL + "space: {model.audio.name: {choice: [lstm, transformer]}}\n", "unknown audio encoder 'transformer'"),
+    (MINIMAL + "space: {model.head.dropout: {uniform: [0.0, 1.5]}}\n", "dropout must be in [0, 1)"),
+    (MINIMAL + "space: {model.audio.hiden: {int: [8, 16]}}\n", "model.audio.hiden: unknown key"),
+    (MINIMAL + "space: {train.epochs: {int: [1, 3]}}\n", "train.epochs: is set by scheduler.max_t"),
+    (MINIMAL + "space: {train.optimizer: {choice: [adam, lbfgs]}}\n", "train.optimizer: got 'lbfgs'"),
+    ("fixed: {model: {image: {name: cnn, channels: [8, 16], kernels: [3]}, audio: mlp, fusion: concat}}\n", "one entry per block"),
+    ("fixed: {model: {image: {name: mlp}, audio: {name: mlp}}}\n", "model.fusion: required key is missing"),
+    ("fixed: {model: {image: {name: mlp}, audio: {name: mlp}, fusion: {name: add, dim: -3}}}\n", "dim must be >= 1"),
+    ("fixed: {model: {image: {name: mlp, fc: 64}, audio: mlp, fusion: concat}}\n", "model.image.fc: expected a list, got int 64"),
+    ("fixed: {model: {image: {name: mlp, batch_norm: 'yes'}, audio: mlp, fusion: concat}}\n", "expected true or false"),
+    (MINIMAL + "presets: {a: {train: {lr: 0.1}}}\nspace: {train.lr: {uniform: [0.1, 1]}}\n", "remove the space section"),
+    (MINIMAL + "name: a/b\n", "expected a plain experiment name"),
+]
+
+
+@pytest.mark.parametrize("text, message", BAD_SPACES, ids=[m for _, m in BAD_SPACES])
+def test_every_invalid_space_gets_one_clear_line(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_spec(path)
+    text = str(err.value)
+    assert message in text
+    assert text.startswith(str(path))
+    assert "\n" not in text
+
+
+def test_a_missing_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_spec(tmp_path / "nope.yaml")
+
+
+def test_conditional_sampling_never_reaches_a_trial_with_unused_parameters():
+    spec = load_spec(SPACES / "fusion.yaml")
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        suggester = RecordingSuggester(rng)
+        sampled = sample(list(spec.params), suggester)
+        config = spec.trial_config(sampled)
+        trial = parse_trial_config(config)  # every key is a field of the chosen component
+        recurrent = trial.model.audio.name in ("lstm", "gru")
+        assert ("model.audio.num_layers" in sampled) == recurrent
+        assert ("model.audio.bidirectional" in sampled) == recurrent
+        if trial.model.fusion.name == "late":  # decision-level fusion has no head to tune
+            assert not any(k.startswith("model.head") or k == "_head_layers" for k in sampled)
+        if trial.model.image.name == "cnn":  # one channel count and kernel per block that exists
+            blocks = sampled["_image_blocks"]
+            assert len(trial.model.image.params.channels) == len(trial.model.image.params.kernels) == blocks
+            assert {n for n in suggester.names if n.startswith("model.image.kernels.")} == {f"model.image.kernels.{i}" for i in range(blocks)}
+        else:
+            assert "_image_blocks" not in sampled and "model.image.kernels" not in sampled
+        assert not any(is_structural(k) for k in config)
+        assert "fusion" in config["model"]
+
+
+def test_optuna_sees_the_conditional_structure():
+    spec = load_spec(SPACES / "fusion.yaml")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    seen = []
+    for _ in range(40):
+        trial = study.ask()
+        sample(list(spec.params), trial)
+        seen.append(trial.params)
+        study.tell(trial, 0.5)
+    for params in seen:
+        recurrent = params["model.audio.name"] in ("lstm", "gru")
+        assert ("model.audio.hidden" in params) == recurrent
+        assert ("model.fusion.heads" in params) == (params["model.fusion.name"] == "attention")
+    assert any("model.audio.hidden" in p for p in seen) and any("model.audio.hidden" not in p for p in seen)
+
+
+def test_presets_run_as_given():
+    spec = load_spec(SPACES / "seeds.yaml")
+    config = parse_trial_config(spec.trial_config({"preset": "report3_spectrogram_cnn", "train.seed": 2}))
+    assert config.preprocess.audio_layout == "spectrogram"
+    assert config.train.lr == 5e-4 and config.train.seed == 2
+    assert config.train.epochs == spec.scheduler.max_t
