@@ -45,7 +45,7 @@ _N_SPEAKERS = 6
 # around 0.8-0.9 held-out accuracy (images alone ~0.95, both together higher).
 _FORMANT_JITTER = 1.0  # per-utterance formant displacement, in mel bands
 _SPECTRAL_NOISE = 0.7  # i.i.d. noise on the log-mel spectrogram
-_MFCC_NOISE = 0.55 # i.i.d. noise on the final MFCCs
+_MFCC_NOISE = 0.55  # i.i.d. noise on the final MFCCs
 
 
 def make_demo_dataset(seed: int = 0) -> Dataset:

@@ -21,7 +21,11 @@ def ray_cluster(address: str | None) -> Iterator[None]:
 
     The local dashboard is not optional: Ray's placement-group cleaner uses its State API to free the
     workers of trials that Tune stops early (ray-project/ray#54305); without it a small machine hangs.
+    A caller already connected to Ray (a notebook, a test session) keeps its connection.
     """
+    if ray.is_initialized():
+        yield
+        return
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     kwargs = dict(log_to_driver=False, logging_level=logging.WARNING, configure_logging=True)

@@ -32,6 +32,7 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     """
     import torch
 
+    from search.faults import maybe_fail
     from search.spec import parse_trial_config
     from training.trainer import train
 
@@ -42,9 +43,13 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     splits = ray.get(config["data"][0])
     checkpoint = ray.train.get_checkpoint()
     resume = load_checkpoint(checkpoint) if checkpoint is not None else None
-    rank = ray.train.get_context().get_world_rank()
+    context = ray.train.get_context()
+    rank, run_name = context.get_world_rank(), context.get_experiment_name()
+    node = ray.get_runtime_context().get_node_id()
 
     def report(metrics: dict[str, float], state: Any) -> None:
+        maybe_fail(config["trial"], run_name, int(metrics["epoch"]))
+        metrics = {**metrics, "node_id": node}
         if rank != 0:
             ray.train.report(metrics)
             return
