@@ -397,7 +397,10 @@ def _validate_audio(array: np.ndarray, name: str) -> np.ndarray:
             "re-save them as numpy.float32"
         )
     finite_before = array.dtype.kind != "f" or bool(np.all(np.isfinite(array)))
-    audio = array.astype(np.float32)
+    # Overflow to inf is detected and reported just below, so numpy's warning
+    # would only be noise.
+    with np.errstate(over="ignore"):
+        audio = array.astype(np.float32)
     n_bad = int(np.count_nonzero(~np.isfinite(audio)))
     if n_bad:
         what = "NaN/inf values" if not finite_before else "values too large for float32"

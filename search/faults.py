@@ -1,8 +1,9 @@
 """Fault injection for the fault-tolerance tests: inactive unless ``AVSEARCH_FAULTS`` names a JSON file.
 
-The file says which trials fail, when and how often: ``{"at_epoch": 2, "times": 1, "kind": "raise",
-"match": {"model.fusion.name": "late"}}`` makes every trial whose config matches raise once, at the end
-of its second epoch (``times: -1``: on every attempt). Attempts are counted in marker files beside it, per
+The file holds a rule or a list of rules saying which trials fail, when and how often: ``{"at_epoch": 2,
+"times": 1, "kind": "raise", "match": {"model.fusion.name": "late"}}`` makes every trial whose config
+matches raise once, at the end of its second epoch, before reporting it (``times: -1``: on every attempt;
+``kind: exit``: the worker process dies). Attempts are counted in marker files beside it, per
 trial, so a retry in a new process sees the earlier attempts.
 """
 from __future__ import annotations
@@ -31,12 +32,13 @@ def maybe_fail(trial_config: Mapping[str, Any], run_name: str, epoch: int) -> No
     path = os.environ.get(ENV_VAR)
     if not path or not os.path.exists(path):
         return
-    fault = json.loads(Path(path).read_text())
-    if epoch != fault.get("at_epoch", 1):
-        return
-    if any(lookup(trial_config, key) != value for key, value in fault.get("match", {}).items()):
-        return
-    marker = Path(f"{path}.{run_name}.attempts")
+    rules = json.loads(Path(path).read_text())
+    for fault in rules if isinstance(rules, list) else [rules]:
+        if epoch == fault.get("at_epoch", 1) and all(lookup(trial_config, k) == v for k, v in fault.get("match", {}).items()):
+            inject(fault, Path(f"{path}.{run_name}.attempts"), run_name, epoch)
+
+
+def inject(fault: Mapping[str, Any], marker: Path, run_name: str, epoch: int) -> None:
     attempts = int(marker.read_text()) if marker.exists() else 0
     if fault.get("times", 1) != -1 and attempts >= fault.get("times", 1):
         return

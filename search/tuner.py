@@ -5,6 +5,7 @@ driver built here (it owns no compute: its Train workers hold the trial's CPUs/G
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -81,10 +82,13 @@ def make_driver(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, use_gpu: 
     per_worker = {"CPU": res.cpus_per_worker, **({"GPU": gpus} if use_gpu else {})}
 
     def driver(sampled: dict[str, Any]) -> None:
+        started = time.time()
         trial_id = tune.get_context().get_trial_id()
         trainer = TorchTrainer(
             train_loop_per_worker,
-            train_loop_config={"trial": spec.trial_config(sampled), "data": [data_ref], "threads": max(1, int(res.cpus_per_worker))},
+            train_loop_config={
+                "trial": spec.trial_config(sampled), "data": [data_ref], "threads": max(1, int(res.cpus_per_worker)), "t_driver": started,
+            },
             scaling_config=ray.train.ScalingConfig(num_workers=res.workers_per_trial, use_gpu=use_gpu, resources_per_worker=per_worker),
             run_config=ray.train.RunConfig(
                 name=trial_id,

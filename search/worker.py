@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from typing import Any
 
 import ray
@@ -28,8 +29,9 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
 
     Args:
         config: {"trial": nested trial config, "data": [ObjectRef of {"train": Split, "val": Split}],
-                 "threads": intra-op threads for torch}
+                 "threads": intra-op threads for torch, "t_driver": when the trial's driver started}
     """
+    worker_start = time.time()
     import torch
 
     from search.faults import maybe_fail
@@ -46,10 +48,12 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     context = ray.train.get_context()
     rank, run_name = context.get_world_rank(), context.get_experiment_name()
     node = ray.get_runtime_context().get_node_id()
+    # Wall-clock marks of the trial's start-up, reported with every epoch: where per-trial overhead goes.
+    startup = {"t_driver": config.get("t_driver", worker_start), "t_worker": worker_start, "t_ready": time.time()}
 
     def report(metrics: dict[str, float], state: Any) -> None:
         maybe_fail(config["trial"], run_name, int(metrics["epoch"]))
-        metrics = {**metrics, "node_id": node}
+        metrics = {**metrics, **startup, "node_id": node}
         if rank != 0:
             ray.train.report(metrics)
             return
