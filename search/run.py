@@ -33,7 +33,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = ArgumentParser(prog="python -m search.run", description=__doc__.splitlines()[0])
+    p = ArgumentParser(prog="python -m search.run", description=__doc__.splitlines()[0], allow_abbrev=False)
     p.add_argument("space", help="search space file, e.g. spaces/fusion.yaml")
     p.add_argument("--data", help="'demo' or a directory in the Kaggle or Zenodo layout (overrides data.source)")
     p.add_argument("--address", help="join an existing Ray cluster: 'auto' or HOST:PORT (default: start a local one)")

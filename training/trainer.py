@@ -128,6 +128,13 @@ def evaluate(model: nn.Module, pre: Preprocessor, data: DeviceSplit, batch_size:
     }
 
 
+def distributed_rank() -> tuple[int, int]:
+    """(rank, world size) of this process in a torch.distributed group (a Ray Train worker group), or (0, 1)."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
 def train(
     config: TrialConfig,
     train_split: Split,
@@ -147,6 +154,9 @@ def train(
         resume: a checkpoint from ``on_epoch``; training continues after its epoch, bit for bit as if
             it had never stopped (on CPU).
 
+    In a torch.distributed group (a Ray Train run with several workers) each rank trains on an equal
+    shard of ``train_split`` and DistributedDataParallel averages the gradients.
+
     Returns:
         The per-epoch history — rows of epoch, train_loss, val_loss, val_accuracy, val_f1, lr,
         seconds — and the trained model and preprocessor.
@@ -161,12 +171,20 @@ def train(
     gen = torch.Generator(device=device)
     gen.manual_seed(cfg.seed)
 
-    pre = fit_preprocessor(config, train_split, device)
+    pre = fit_preprocessor(config, train_split, device)  # on the whole split: every rank normalizes alike
     model = build_model(config.model, audio_shape(config.preprocess.audio_layout)).to(device)
+    rank, world = distributed_rank()
+    if world > 1:
+        # Equal shards, so every rank takes the same number of steps (DDP synchronizes each one).
+        shard = len(train_split) // world
+        train_split = train_split.subset(np.arange(rank, shard * world, world))
     train_data, val_data = to_device(train_split, pre, device), to_device(val_split, pre, device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
         train_data.image = train_data.image.contiguous(memory_format=torch.channels_last)
+    net: nn.Module = model
+    if world > 1:
+        net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
     opt = make_optimizer(cfg, model.parameters())
     steps = len(batches(len(train_data), cfg.batch_size, torch.Generator(device=device), device))
@@ -196,7 +214,7 @@ def train(
 
     for epoch in range(len(history) + 1, cfg.epochs + 1):
         start = time.perf_counter()
-        model.train()
+        net.train()
         total = torch.zeros((), device=device)
         seen = 0
         for idx in batches(len(train_data), cfg.batch_size, gen, device):
@@ -204,7 +222,7 @@ def train(
             if config.augment.active:
                 image, audio = augment(image, audio, config.augment, gen)
             with autocast(device, cfg.amp):
-                logits = model(image, pre.layout(audio))
+                logits = net(image, pre.layout(audio))
                 loss = F.cross_entropy(logits.float(), train_data.labels[idx], weight=weight, label_smoothing=cfg.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
