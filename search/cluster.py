@@ -13,6 +13,9 @@ from search.spec import SearchSpec
 from search.typed_config import ConfigError
 
 RESOURCE_KEYS = ("CPU", "GPU")
+# Environment of every Ray worker of a search. Train V2 polls its workers every 2 s by default, and a
+# worker's report() waits for that poll: 0.2 s cuts each epoch's wait and each trial's tear-down.
+WORKER_ENV = {"RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.2"}
 
 
 @contextmanager
@@ -27,8 +30,7 @@ def ray_cluster(address: str | None) -> Iterator[None]:
         yield
         return
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-    kwargs = dict(log_to_driver=False, logging_level=logging.WARNING, configure_logging=True)
+    kwargs = dict(log_to_driver=False, logging_level=logging.WARNING, runtime_env={"env_vars": WORKER_ENV})
     if address:
         ray.init(address=address, **kwargs)
     else:

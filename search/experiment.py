@@ -1,6 +1,7 @@
 """Run (or resume) one search experiment on a Ray cluster and summarize it."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import ray
 from ray import tune
 
 from search.artifacts import atomic_write_text
+from search.cleanup import ReleaseTrainResources
 from search.cluster import check_resources, leaked_resources, ray_cluster
 from search.progress import Progress
 from search.spec import SearchSpec
@@ -27,8 +29,12 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
     gpus = gpus_per_worker(spec, ray.cluster_resources().get("GPU", 0.0))
     check_resources(spec, gpus)
     # The trial's driver only waits on its Train run: the Train workers hold the trial's CPUs/GPUs. Tune
-    # rejects an empty request, so the driver asks for a little memory and no CPU.
+    # rejects an empty request, so the driver asks for a little memory and no CPU (a custom resource
+    # would not exist on a cluster the user started).
     trainable = tune.with_resources(make_driver(spec, data_ref, root, use_gpu=gpus > 0, gpus=gpus), {"CPU": 0, "memory": 64 * 2**20})
+    # Save the experiment state every second, so a driver killed right after a trial finished does not
+    # lose that trial on --resume (Tune's default period grows with the experiment).
+    os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")
     if resume:
         return tune.Tuner.restore(str(root / TUNE_DIR), trainable=trainable, resume_unfinished=True, resume_errored=True)
     progress = Progress(spec.search.metric, spec.search.mode, num_trials(spec), spec.scheduler.max_t)
@@ -49,7 +55,7 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
             name=TUNE_DIR,
             storage_path=str(root),
             verbose=0,
-            callbacks=[progress],
+            callbacks=[progress, ReleaseTrainResources()],
             failure_config=tune.FailureConfig(max_failures=spec.search.max_failures),
         ),
     )
@@ -63,10 +69,10 @@ def trial_table(results: tune.ResultGrid, spec: SearchSpec) -> pd.DataFrame:
         row: dict[str, Any] = {"trial_id": result.path and Path(result.path).name}
         if history is not None and spec.search.metric in history:
             best = history[spec.search.metric].idxmax() if spec.search.mode == "max" else history[spec.search.metric].idxmin()
-            epochs = int(history["training_iteration"].max())
+            epochs = int(history["epoch"].max())
             row.update(
                 status="failed" if result.error else ("completed" if epochs >= spec.scheduler.max_t else f"stopped early at epoch {epochs}"),
-                best_epoch=int(history.loc[best, "training_iteration"]),
+                best_epoch=int(history.loc[best, "epoch"]),
                 epochs=epochs,
                 **{k: history.loc[best, k] for k in ("val_f1", "val_accuracy", "val_loss") if k in history},
                 checkpoint=history.loc[best].get("checkpoint_path"),

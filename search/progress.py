@@ -1,9 +1,8 @@
 """A concise progress view a person can follow, in place of Ray's verbose tables."""
 from __future__ import annotations
 
-import sys
 import time
-from typing import Any, TextIO
+from typing import Any
 
 from ray import tune
 
@@ -17,9 +16,9 @@ def short_config(config: dict[str, Any], limit: int = 6) -> str:
 class Progress(tune.Callback):
     """Prints one line per finished trial and a status line at most every ``every_s`` seconds."""
 
-    def __init__(self, metric: str, mode: str, num_trials: int, max_t: int, every_s: float = 30.0, out: TextIO = sys.stdout) -> None:
+    def __init__(self, metric: str, mode: str, num_trials: int, max_t: int, every_s: float = 30.0) -> None:
         self.metric, self.mode, self.num_trials, self.max_t = metric, mode, num_trials, max_t
-        self.every_s, self.out = every_s, out
+        self.every_s = every_s  # no stream kept: Tune pickles its callbacks with the experiment state
         self.start = time.monotonic()
         self.last_print = 0.0
         self.counts = {"done": 0, "stopped early": 0, "failed": 0}
@@ -36,7 +35,7 @@ class Progress(tune.Callback):
         self.running.add(trial.trial_id)
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
-        self.epochs[trial.trial_id] = result.get("training_iteration", 0)
+        self.epochs[trial.trial_id] = int(result.get("epoch", 0))
         value = result.get(self.metric)
         if value is not None and self.better(value):
             self.best = (value, trial.trial_id, trial.config)
@@ -56,7 +55,7 @@ class Progress(tune.Callback):
         self.write(f"trial {trial.trial_id} FAILED (error saved in its trial folder)")
 
     def write(self, event: str) -> None:
-        self.out.write(f"[{self.elapsed()}] {event}\n")
+        print(f"[{self.elapsed()}] {event}")
         self.status()
 
     def elapsed(self) -> str:
@@ -73,8 +72,7 @@ class Progress(tune.Callback):
         if self.best is not None:
             value, trial_id, config = self.best
             line += f"\n           best {self.metric}={value:.4f} ({trial_id}: {short_config(config)})"
-        self.out.write(line + "\n")
-        self.out.flush()
+        print(line, flush=True)
 
 
 def fmt_seconds(s: float) -> str:

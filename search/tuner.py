@@ -72,7 +72,9 @@ def make_scheduler(spec: SearchSpec) -> tune.schedulers.TrialScheduler:
     if sc.name == "none":
         return FIFOScheduler()
     return ASHAScheduler(
-        time_attr="training_iteration", max_t=sc.max_t, grace_period=sc.grace_period, reduction_factor=sc.reduction_factor,
+        # Epochs done, not Tune's iteration count: a trial retried or restored resumes from its checkpoint,
+        # and Tune's count starts again at 1.
+        time_attr="epoch", max_t=sc.max_t, grace_period=sc.grace_period, reduction_factor=sc.reduction_factor,
     )
 
 

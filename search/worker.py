@@ -13,6 +13,8 @@ from typing import Any
 import ray
 import ray.train
 
+from search.cleanup import PG_KEY, current_placement_group_id
+
 CHECKPOINT_FILE = "checkpoint.pt"
 
 
@@ -48,12 +50,13 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     context = ray.train.get_context()
     rank, run_name = context.get_world_rank(), context.get_experiment_name()
     node = ray.get_runtime_context().get_node_id()
+    placement_group = current_placement_group_id()
     # Wall-clock marks of the trial's start-up, reported with every epoch: where per-trial overhead goes.
     startup = {"t_driver": config.get("t_driver", worker_start), "t_worker": worker_start, "t_ready": time.time()}
 
     def report(metrics: dict[str, float], state: Any) -> None:
         maybe_fail(config["trial"], run_name, int(metrics["epoch"]))
-        metrics = {**metrics, **startup, "node_id": node}
+        metrics = {**metrics, **startup, "node_id": node, PG_KEY: placement_group}
         if rank != 0:
             ray.train.report(metrics)
             return

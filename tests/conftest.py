@@ -3,6 +3,7 @@ down at the end; commands under test that start their own cluster run as subproc
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,31 +15,37 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "datasets" / "avdigits"
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def ray_cluster(tmp_path_factory) -> Iterator[object]:
     """A real two-node Ray cluster on this machine (1 CPU each), dashboard on 127.0.0.1 on the head.
 
-    ``AVSEARCH_FAULTS`` is set before the nodes start, so that every Ray worker can see the fault file a
-    test writes (search/faults.py); no file, no faults.
+    Every Ray worker of the session sees ``AVSEARCH_FAULTS``, the fault file a test may write
+    (search/faults.py); no file, no faults.
     """
     import ray
     from ray.cluster_utils import Cluster
 
+    from search.cluster import WORKER_ENV
+
     fault_file = tmp_path_factory.mktemp("faults") / "faults.json"
-    os.environ["AVSEARCH_FAULTS"] = str(fault_file)
     cluster = Cluster(
         initialize_head=True,
-        head_node_args={"num_cpus": 1, "include_dashboard": True, "dashboard_host": "127.0.0.1"},
+        head_node_args={"num_cpus": 1, "include_dashboard": True, "dashboard_host": "127.0.0.1", "dashboard_port": free_port()},
     )
     cluster.add_node(num_cpus=1)
-    ray.init(address=cluster.address, log_to_driver=False)
+    ray.init(address=cluster.address, log_to_driver=False, runtime_env={"env_vars": {**WORKER_ENV, "AVSEARCH_FAULTS": str(fault_file)}})
     cluster.fault_file = fault_file
     try:
         yield cluster
     finally:
         ray.shutdown()
         cluster.shutdown()
-        os.environ.pop("AVSEARCH_FAULTS", None)
 
 
 def run_cli(*args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
