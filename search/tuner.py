@@ -6,6 +6,7 @@ driver built here (it owns no compute: its Train workers hold the trial's CPUs/G
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -50,6 +51,8 @@ def make_searcher(spec: SearchSpec) -> Searcher:
     if spec.presets:
         return BasicVariantGenerator(max_concurrent=spec.search.max_concurrent_trials)
     s = spec.searcher
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress view says what matters
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     if s.name == "random":
         sampler: optuna.samplers.BaseSampler = optuna.samplers.RandomSampler(seed=s.seed)
     else:
