@@ -73,7 +73,7 @@ def main() -> None:
     p.add_argument("--data", default="demo")
     p.add_argument("--device", default="cpu")
     p.add_argument("--batch", type=int, nargs="+", default=[32, 256])
-    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--repeats", type=int, default=2)
     args = p.parse_args()
     device = torch.device(args.device)

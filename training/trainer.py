@@ -70,10 +70,12 @@ def fit_preprocessor(config: TrialConfig, split: Split, device: torch.device) ->
 
 
 def make_optimizer(cfg: TrainConfig, params: Any) -> torch.optim.Optimizer:
+    # fused: one kernel for all parameters instead of a handful of ops each; small models have many
+    # small tensors, so this is a tenth of the step time on CPU.
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=True)
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=True, fused=True)
     opt = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
-    return opt(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return opt(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
 
 
 def make_schedule(cfg: TrainConfig, opt: torch.optim.Optimizer, steps_per_epoch: int) -> torch.optim.lr_scheduler.LRScheduler:
@@ -148,7 +150,7 @@ def train(
     Args:
         config: the trial's typed config (model, preprocessing, augmentation, optimization).
         train_split, val_split: labelled splits (numpy arrays; read-only arrays are fine).
-        device: "cpu", "cuda", ...; mixed precision and channels-last are used on CUDA.
+        device: "cpu", "cuda", ...; mixed precision (bfloat16) is used on CUDA.
         on_epoch: called after each epoch with the metrics row and a function that builds a checkpoint
             (a plain dict of tensors and numbers, loadable with ``torch.load(weights_only=True)``).
         resume: a checkpoint from ``on_epoch``; training continues after its epoch, bit for bit as if
@@ -179,9 +181,10 @@ def train(
         shard = len(train_split) // world
         train_split = train_split.subset(np.arange(rank, shard * world, world))
     train_data, val_data = to_device(train_split, pre, device), to_device(val_split, pre, device)
-    if device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
-        train_data.image = train_data.image.contiguous(memory_format=torch.channels_last)
+    # channels-last convolutions and pooling are faster on both oneDNN (CPU) and cuDNN (GPU).
+    model = model.to(memory_format=torch.channels_last)
+    for split in (train_data, val_data):
+        split.image = split.image.contiguous(memory_format=torch.channels_last)
     net: nn.Module = model
     if world > 1:
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
