@@ -1,6 +1,7 @@
 """Run (or resume) one search experiment on a Ray cluster and summarize it."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -61,6 +62,25 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
     )
 
 
+def kept_checkpoint(reported: str | None, metric: str, mode: str) -> str | None:
+    """The reported checkpoint if Ray Train kept it, else the best one its run kept.
+
+    A stopped trial's Train run can report once more after Tune's last look, and keeping only the best
+    checkpoint may then delete the one Tune saw; the run's snapshot lists what is on disk.
+    """
+    if not isinstance(reported, str) or Path(reported).is_dir():
+        return reported if isinstance(reported, str) else None
+    snapshot = Path(reported).parent / "checkpoint_manager_snapshot.json"
+    if not snapshot.is_file():
+        return None
+    kept = json.loads(snapshot.read_text()).get("checkpoint_results", [])
+    kept = [c for c in kept if metric in c.get("metrics", {}) and (Path(reported).parent / c["checkpoint_dir_name"]).is_dir()]
+    if not kept:
+        return None
+    best = (max if mode == "max" else min)(kept, key=lambda c: c["metrics"][metric])
+    return str(Path(reported).parent / best["checkpoint_dir_name"])
+
+
 def trial_table(results: tune.ResultGrid, spec: SearchSpec) -> pd.DataFrame:
     """One row per trial: its status, best epoch and metrics at that epoch, and its sampled config."""
     rows = []
@@ -75,7 +95,7 @@ def trial_table(results: tune.ResultGrid, spec: SearchSpec) -> pd.DataFrame:
                 best_epoch=int(history.loc[best, "epoch"]),
                 epochs=epochs,
                 **{k: history.loc[best, k] for k in ("val_f1", "val_accuracy", "val_loss") if k in history},
-                checkpoint=history.loc[best].get("checkpoint_path"),
+                checkpoint=kept_checkpoint(history.loc[best].get("checkpoint_path"), spec.search.metric, spec.search.mode),
             )
         else:
             row.update(status="failed", epochs=0)
