@@ -49,13 +49,11 @@ def main() -> None:
             search_start = time.perf_counter()
             assert run_experiment(spec, splits, Path(tmp), address=None, resume=False) == 0
             search_wall = time.perf_counter() - search_start
-        trials = pd.read_csv(Path(tmp) / "trials.csv")
+        configs = [spec.trial_config(json.loads(f.read_text())) for f in sorted(Path(tmp, "tune").glob("*/params.json"))]
         rows = pd.DataFrame([
             {**json.loads(line), "trial": f.parent.name}
             for f in Path(tmp, "tune").glob("*/result.json") for line in f.read_text().splitlines() if line.strip()
         ])
-    configs = [spec.trial_config({k[len("config."):]: v for k, v in row.items() if k.startswith("config.") and pd.notna(v)})
-               for row in trials.to_dict("records")]
 
     torch.set_num_threads(1)  # as in a trial's worker (cpus_per_worker: 1)
     start = time.perf_counter()

@@ -1,7 +1,6 @@
 """Run (or resume) one search experiment on a Ray cluster and summarize it."""
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -11,15 +10,13 @@ import pandas as pd
 import ray
 from ray import tune
 
-from search.artifacts import atomic_write_text
 from search.cleanup import ReleaseTrainResources
 from search.cluster import check_resources, leaked_resources, ray_cluster
+from search.leaderboard import HP, TUNE_DIR, searched_columns, trial_table, write_leaderboard
 from search.progress import Progress
 from search.spec import SearchSpec
-from search.tuner import TUNE_DIR, gpus_per_worker, make_driver, make_scheduler, make_searcher, param_space
+from search.tuner import TENSORBOARD_DIR, gpus_per_worker, make_driver, make_scheduler, make_searcher, param_space
 from search.typed_config import ConfigError
-
-TRIALS_FILE = "trials.csv"
 
 
 def num_trials(spec: SearchSpec) -> int:
@@ -62,53 +59,6 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
     )
 
 
-def kept_checkpoint(reported: str | None, metric: str, mode: str) -> str | None:
-    """The reported checkpoint if Ray Train kept it, else the best one its run kept.
-
-    A stopped trial's Train run can report once more after Tune's last look, and keeping only the best
-    checkpoint may then delete the one Tune saw; the run's snapshot lists what is on disk.
-    """
-    if not isinstance(reported, str) or Path(reported).is_dir():
-        return reported if isinstance(reported, str) else None
-    snapshot = Path(reported).parent / "checkpoint_manager_snapshot.json"
-    if not snapshot.is_file():
-        return None
-    kept = json.loads(snapshot.read_text()).get("checkpoint_results", [])
-    kept = [c for c in kept if metric in c.get("metrics", {}) and (Path(reported).parent / c["checkpoint_dir_name"]).is_dir()]
-    if not kept:
-        return None
-    best = (max if mode == "max" else min)(kept, key=lambda c: c["metrics"][metric])
-    return str(Path(reported).parent / best["checkpoint_dir_name"])
-
-
-def trial_table(results: tune.ResultGrid, spec: SearchSpec) -> pd.DataFrame:
-    """One row per trial: its status, best epoch and metrics at that epoch, and its sampled config."""
-    rows = []
-    for result in results:
-        history = result.metrics_dataframe
-        row: dict[str, Any] = {"trial_id": result.path and Path(result.path).name}
-        if history is not None and spec.search.metric in history:
-            best = history[spec.search.metric].idxmax() if spec.search.mode == "max" else history[spec.search.metric].idxmin()
-            epochs = int(history["epoch"].max())
-            row.update(
-                status="failed" if result.error else ("completed" if epochs >= spec.scheduler.max_t else f"stopped early at epoch {epochs}"),
-                best_epoch=int(history.loc[best, "epoch"]),
-                epochs=epochs,
-                **{k: history.loc[best, k] for k in ("val_f1", "val_accuracy", "val_loss") if k in history},
-                checkpoint=kept_checkpoint(history.loc[best].get("checkpoint_path"), spec.search.metric, spec.search.mode),
-            )
-        else:
-            row.update(status="failed", epochs=0)
-        if result.error:
-            row["error"] = str(result.error).strip().splitlines()[-1][:300] if str(result.error).strip() else type(result.error).__name__
-        row.update({f"config.{k}": v for k, v in (result.config or {}).items()})
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    if spec.search.metric in table:
-        table = table.sort_values(spec.search.metric, ascending=spec.search.mode == "min", na_position="last")
-    return table.reset_index(drop=True)
-
-
 def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address: str | None, resume: bool) -> int:
     """Search ``spec`` on ``splits`` ({"train": Split, "val": Split}); returns the process exit code."""
     with ray_cluster(address):
@@ -119,10 +69,10 @@ def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address
             print(f"error: {root / 'space.yaml'}: {e}", file=sys.stderr)
             return 2
         print(f"search: {num_trials(spec)} trials of up to {spec.scheduler.max_t} epochs; results in {root}")
-        results = tuner.fit()
+        tuner.fit()
         held = leaked_resources()
-    table = trial_table(results, spec)
-    atomic_write_text(root / TRIALS_FILE, table.to_csv(index=False))
+    table = trial_table(root, spec)
+    write_leaderboard(root, table, spec)
     print_summary(table, spec, root)
     if held:
         print(f"error: resources still held after the search: {held}; Ray did not free stopped trials' workers "
@@ -134,7 +84,8 @@ def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address
 def print_summary(table: pd.DataFrame, spec: SearchSpec, root: Path, top: int = 5) -> None:
     metric = spec.search.metric
     print(f"\ntop trials by best {metric}:")
-    cols = [c for c in ("trial_id", "status", metric, "best_epoch") if c in table] + [c for c in table if c.startswith("config.")]
-    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 30):
-        print(table[cols].head(top).to_string(index=False))
-    print(f"\nresults: {root} (trial table: {root / TRIALS_FILE})")
+    cols = [c for c in ("rank", "trial_id", "status", metric, "best_epoch") if c in table] + searched_columns(table, spec)
+    with pd.option_context("display.width", 200, "display.max_columns", 12, "display.max_colwidth", 24):
+        print(table[cols].head(top).rename(columns=lambda c: c.removeprefix(HP)).to_string(index=False))
+    print(f"\nresults: {root}\n  leaderboard: {root / 'leaderboard.md'} (.csv, .json)\n"
+          f"  tensorboard --logdir {root / TENSORBOARD_DIR}")

@@ -25,8 +25,8 @@ from search.params import Param, sample
 from search.spec import SearchSpec
 from search.worker import train_loop_per_worker
 
-TUNE_DIR = "tune"  # Ray Tune's experiment directory, under results/<name>/
 TRAIN_DIR = "train"  # one Ray Train run per trial, named by its trial id (stable across restores)
+TENSORBOARD_DIR = "tensorboard"  # one TensorBoard run per trial, by trial id
 
 
 def gpus_per_worker(spec: SearchSpec, cluster_gpus: float) -> float:
@@ -93,6 +93,7 @@ def make_driver(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, use_gpu: 
             train_loop_per_worker,
             train_loop_config={
                 "trial": spec.trial_config(sampled), "data": [data_ref], "threads": max(1, int(res.cpus_per_worker)), "t_driver": started,
+                "tensorboard": str(root / TENSORBOARD_DIR / trial_id),
             },
             scaling_config=ray.train.ScalingConfig(num_workers=res.workers_per_trial, use_gpu=use_gpu, resources_per_worker=per_worker),
             run_config=ray.train.RunConfig(

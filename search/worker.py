@@ -31,13 +31,16 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
 
     Args:
         config: {"trial": nested trial config, "data": [ObjectRef of {"train": Split, "val": Split}],
-                 "threads": intra-op threads for torch, "t_driver": when the trial's driver started}
+                 "threads": intra-op threads for torch, "t_driver": when the trial's driver started,
+                 "tensorboard": this trial's TensorBoard run folder, or None}
     """
     worker_start = time.time()
     import torch
 
     from search.faults import maybe_fail
     from search.spec import parse_trial_config
+    from search.tensorboard import TrialBoard, flatten
+    from search.typed_config import to_dict
     from training.trainer import train
 
     torch.set_num_threads(max(1, int(config.get("threads", 1))))
@@ -53,10 +56,13 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     placement_group = current_placement_group_id()
     # Wall-clock marks of the trial's start-up, reported with every epoch: where per-trial overhead goes.
     startup = {"t_driver": config.get("t_driver", worker_start), "t_worker": worker_start, "t_ready": time.time()}
+    board = TrialBoard(config["tensorboard"], flatten(to_dict(trial))) if rank == 0 and config.get("tensorboard") else None
 
     def report(metrics: dict[str, float], state: Any) -> None:
         maybe_fail(config["trial"], run_name, int(metrics["epoch"]))
         metrics = {**metrics, **startup, "node_id": node, PG_KEY: placement_group}
+        if board is not None:
+            board.log(metrics)
         if rank != 0:
             ray.train.report(metrics)
             return
@@ -64,4 +70,8 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
             torch.save(state(), os.path.join(d, CHECKPOINT_FILE))
             ray.train.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(d))
 
-    train(trial, splits["train"], splits["val"], device=ray.train.torch.get_device(), on_epoch=report, resume=resume)
+    try:
+        train(trial, splits["train"], splits["val"], device=ray.train.torch.get_device(), on_epoch=report, resume=resume)
+    finally:
+        if board is not None:
+            board.close()

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from data_utils.augment import augment
 from data_utils.loaders import Split
 from data_utils.preprocess import Preprocessor, audio_shape
-from models.classifier import MultimodalClassifier, build_model
+from models.classifier import MultimodalClassifier, build_model, count_parameters
 from training.config import TrainConfig, TrialConfig
 from training.metrics import macro_f1
 
@@ -161,7 +161,7 @@ def train(
 
     Returns:
         The per-epoch history — rows of epoch, train_loss, val_loss, val_accuracy, val_f1, lr,
-        seconds — and the trained model and preprocessor.
+        seconds, params (the model's parameter count) — and the trained model and preprocessor.
 
     Example:
         >>> result = train(config, train_split, val_split)
@@ -189,6 +189,7 @@ def train(
     if world > 1:
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
+    params = count_parameters(model)
     opt = make_optimizer(cfg, model.parameters())
     steps = len(batches(len(train_data), cfg.batch_size, torch.Generator(device=device), device))
     sched = make_schedule(cfg, opt, steps)
@@ -243,6 +244,7 @@ def train(
             "val_f1": val["f1"],
             "lr": lr,
             "seconds": time.perf_counter() - start,
+            "params": params,
         })
         if on_epoch is not None:
             on_epoch(history[-1], checkpoint)

@@ -55,7 +55,7 @@ def test_resume_after_the_driver_is_killed_loses_no_completed_trial(tmp_path):
     for proc in alive:
         proc.kill()
     assert not left, left
-    table = pd.read_csv(tmp_path / "smoke" / "trials.csv")
+    table = pd.read_csv(tmp_path / "smoke" / "leaderboard.csv")
     assert len(table) == 6
     assert set(before) <= set(table["trial_id"])
     for trial_id, epochs in before.items():

@@ -19,12 +19,14 @@ SMOKE = str(Path(__file__).resolve().parents[2] / "spaces" / "smoke.yaml")
 def search(tmp_path: Path, *args: str) -> pd.DataFrame:
     code = main([SMOKE, "--results", str(tmp_path), *args])
     assert code == 0
-    return pd.read_csv(tmp_path / "smoke" / "trials.csv")
+    return pd.read_csv(tmp_path / "smoke" / "leaderboard.csv")
 
 
 def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cluster, tmp_path):
     table = search(tmp_path, "--num-samples", "6", "--max-epochs", "4")
     assert len(table) == 6
+    assert table["rank"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert table["val_f1"].is_monotonic_decreasing
     statuses = table["status"].tolist()
     assert any(s.startswith("stopped early") for s in statuses), statuses
     assert "completed" in statuses
@@ -35,6 +37,27 @@ def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cl
         assert Path(row.checkpoint).is_dir()
     assert not leaked_resources(timeout_s=5)
     assert ray.available_resources().get("CPU") == ray.cluster_resources().get("CPU") == 2
+    # the leaderboard matches what Ray recorded for each trial
+    root = tmp_path / "smoke"
+    for row in table.itertuples():
+        reported = [json.loads(line) for line in (root / "tune" / row.trial_id / "result.json").read_text().splitlines()]
+        assert row.val_f1 == max(r["val_f1"] for r in reported)
+        assert row.epochs == reported[-1]["epoch"]
+        assert row.params == reported[0]["params"] > 0
+    assert len(json.loads((root / "leaderboard.json").read_text())) == 6
+    assert (root / "leaderboard.md").read_text().count("\n| ") == 1 + 6  # the header and a row per trial
+    # TensorBoard: per-trial scalars and the HParams plugin's summaries, read back with its own reader
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    for row in table.itertuples():
+        events = EventAccumulator(str(root / "tensorboard" / row.trial_id))
+        events.Reload()
+        assert [e.value for e in events.Scalars("val_f1")][-1] == pytest.approx(
+            json.loads((root / "tune" / row.trial_id / "result.json").read_text().splitlines()[-1])["val_f1"])
+        assert len(events.Scalars("train_loss")) == row.epochs
+        plugin = events.PluginTagToContent("hparams")
+        assert {"_hparams_/experiment", "_hparams_/session_start_info"} <= set(plugin)
+        assert b"model.fusion.name" in plugin["_hparams_/session_start_info"]
     # trials ran on both nodes of the cluster
     nodes = set()
     for trial_dir in (tmp_path / "smoke" / "tune").iterdir():
@@ -66,9 +89,9 @@ def test_a_failing_trial_is_retried_from_its_checkpoint_and_the_search_goes_on(r
         assert main([space_without_early_stopping(tmp_path), "--results", str(tmp_path / "out"), "--num-samples", "8"]) == 0
     finally:
         ray_cluster.fault_file.unlink()
-    table = pd.read_csv(tmp_path / "out" / "smoke" / "trials.csv")
+    table = pd.read_csv(tmp_path / "out" / "smoke" / "leaderboard.csv")
     assert len(table) == 8
-    by_fusion = dict(list(table.groupby("config.model.fusion.name")))
+    by_fusion = dict(list(table.groupby("hp.model.fusion.name")))
     assert {"late", "gated"} <= set(by_fusion), "the TPE seed no longer samples both; pick another seed"
     # retried, resumed from the epoch-1 checkpoint (epoch 1 is not trained or reported twice)
     for row in by_fusion["late"].itertuples():
@@ -77,6 +100,6 @@ def test_a_failing_trial_is_retried_from_its_checkpoint_and_the_search_goes_on(r
     # retried up to the limit, then recorded as failed with its error; the other trials completed
     assert (by_fusion["gated"]["status"] == "failed").all()
     assert by_fusion["gated"]["error"].str.contains("injected fault").all()
-    others = table[~table["config.model.fusion.name"].isin(["late", "gated"])]
+    others = table[~table["hp.model.fusion.name"].isin(["late", "gated"])]
     assert (others["status"] == "completed").all()
     assert not leaked_resources(timeout_s=5)

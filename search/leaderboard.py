@@ -1,0 +1,134 @@
+"""The leaderboard: one row per trial, built from the experiment folder alone.
+
+Reading the folder (not Tune's in-memory results) means the same code serves a finished search, a
+resumed one and one whose driver was killed. Written as leaderboard.csv, .json and .md.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from search.artifacts import atomic_write_text
+from search.spec import SearchSpec
+from search.tensorboard import flatten
+
+TUNE_DIR = "tune"  # Ray Tune's experiment directory, under results/<name>/
+HP = "hp."  # prefix of hyperparameter columns
+METRICS = ("val_f1", "val_accuracy", "val_loss")
+
+
+def read_history(trial_dir: Path) -> list[dict[str, Any]]:
+    """The trial's reported epochs, oldest first; an epoch reported again after a retry counts once."""
+    path = trial_dir / "result.json"
+    if not path.is_file():
+        return []
+    rows: dict[int, dict[str, Any]] = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            rows[int(row["epoch"])] = row
+    return [rows[e] for e in sorted(rows)]
+
+
+def last_error(trial_dir: Path) -> str | None:
+    path = trial_dir / "error.txt"
+    if not path.is_file():
+        return None
+    lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "unknown error"
+
+
+def kept_checkpoint(reported: str | None, metric: str, mode: str) -> str | None:
+    """The reported checkpoint if Ray Train kept it, else the best one its run kept.
+
+    A stopped trial's Train run can report once more after Tune's last look, and keeping only the best
+    checkpoint may then delete the one Tune saw; the run's snapshot lists what is on disk.
+    """
+    if not isinstance(reported, str):
+        return None
+    if Path(reported).is_dir():
+        return reported
+    snapshot = Path(reported).parent / "checkpoint_manager_snapshot.json"
+    if not snapshot.is_file():
+        return None
+    kept = [
+        c for c in json.loads(snapshot.read_text()).get("checkpoint_results", [])
+        if metric in c.get("metrics", {}) and (snapshot.parent / c["checkpoint_dir_name"]).is_dir()
+    ]
+    if not kept:
+        return None
+    best = (max if mode == "max" else min)(kept, key=lambda c: c["metrics"][metric])
+    return str(snapshot.parent / best["checkpoint_dir_name"])
+
+
+def trial_row(trial_dir: Path, spec: SearchSpec) -> dict[str, Any]:
+    sampled = json.loads((trial_dir / "params.json").read_text())
+    history = read_history(trial_dir)
+    error = last_error(trial_dir)
+    metric, mode = spec.search.metric, spec.search.mode
+    row: dict[str, Any] = {"trial_id": trial_dir.name}
+    if history:
+        best = (max if mode == "max" else min)(history, key=lambda r: r[metric])
+        epochs = history[-1]["epoch"]
+        if epochs >= spec.scheduler.max_t:
+            status = "completed"
+        else:
+            status = "failed" if error else f"stopped early at epoch {epochs}"
+        row.update(
+            status=status,
+            best_epoch=best["epoch"],
+            epochs=epochs,
+            **{m: best[m] for m in METRICS},
+            params=best.get("params"),
+            train_seconds=round(sum(r.get("seconds", 0.0) for r in history), 2),
+            checkpoint=kept_checkpoint(best.get("checkpoint_path"), metric, mode),
+        )
+    else:
+        row.update(status="failed" if error else "not started", epochs=0)
+    row["error"] = error if row["status"] == "failed" else None
+    row.update({HP + k: v for k, v in flatten(spec.trial_config(sampled)).items()})
+    return row
+
+
+def trial_table(root: Path, spec: SearchSpec) -> pd.DataFrame:
+    """One row per trial of the experiment in ``root``, best first (by the search metric)."""
+    tune_dir = root / TUNE_DIR
+    rows = [trial_row(d, spec) for d in sorted(tune_dir.iterdir()) if (d / "params.json").is_file()] if tune_dir.is_dir() else []
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    if spec.search.metric not in table:
+        table[spec.search.metric] = float("nan")
+    table = table.sort_values(spec.search.metric, ascending=spec.search.mode == "min", na_position="last", kind="stable")
+    table.insert(0, "rank", range(1, len(table) + 1))
+    return table.reset_index(drop=True)
+
+
+def searched_columns(table: pd.DataFrame, spec: SearchSpec) -> list[str]:
+    """The hyperparameter columns that the space varies (the others are the same in every row)."""
+    return [c for c in table if c.startswith(HP) and table[c].astype(str).nunique() > 1]
+
+
+def markdown(table: pd.DataFrame, spec: SearchSpec) -> str:
+    cols = [c for c in ("rank", "trial_id", "status", *METRICS, "best_epoch", "epochs", "params", "train_seconds") if c in table]
+    cols += searched_columns(table, spec)
+    lines = ["| " + " | ".join(c.removeprefix(HP) for c in cols) + " |", "|" + "---|" * len(cols)]
+    for row in table[cols].itertuples(index=False):
+        lines.append("| " + " | ".join(fmt(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "" if pd.isna(value) else f"{value:.4g}"
+    return str(value).replace("|", "\\|")
+
+
+def write_leaderboard(root: Path, table: pd.DataFrame, spec: SearchSpec) -> None:
+    """leaderboard.csv (every column), .json (records) and .md (the varied hyperparameters)."""
+    atomic_write_text(root / "leaderboard.csv", table.to_csv(index=False))
+    atomic_write_text(root / "leaderboard.json", table.to_json(orient="records", indent=1))
+    atomic_write_text(root / "leaderboard.md", f"# {spec.name}: trials by best {spec.search.metric}\n\n" + markdown(table, spec))
