@@ -51,6 +51,10 @@ class Preprocessor(nn.Module):
         super().__init__()
         self.image_scaling = cfg.image_scaling
         self.audio_layout = cfg.audio_layout
+        # TorchScript cannot read module-level ints: the sizes as attributes, so that exports script it.
+        self.image_side, self.audio_frames, self.audio_coeffs = IMAGE_SIDE, AUDIO_FRAMES, AUDIO_COEFFS
+        self.audio_features, self.chunks, self.chunk_size = AUDIO_FEATURES, CHUNKS, CHUNK_SIZE
+        self.n_fft, self.hop = SPEC_N_FFT, SPEC_HOP
         self.register_buffer("image_mean", torch.zeros(()))
         self.register_buffer("image_std", torch.full((), 255.0))
         self.register_buffer("audio_mean", torch.zeros(AUDIO_FEATURES))
@@ -75,19 +79,22 @@ class Preprocessor(nn.Module):
         """(B, 784) uint8, (B, 507) -> (B, 1, 28, 28) float, (B, 39, 13) float."""
         image = (images.to(torch.float32) - self.image_mean) / self.image_std
         audio = (audio.to(torch.float32) - self.audio_mean) / self.audio_std
-        return image.view(-1, 1, IMAGE_SIDE, IMAGE_SIDE), audio.view(-1, AUDIO_FRAMES, AUDIO_COEFFS)
+        return image.view(-1, 1, self.image_side, self.image_side), audio.view(-1, self.audio_frames, self.audio_coeffs)
 
     def layout(self, audio: Tensor) -> Tensor:
         """(B, 39, 13) normalized frames -> (B, T, F) in the configured layout."""
-        flat = audio.reshape(audio.shape[0], AUDIO_FEATURES)
+        flat = audio.reshape(audio.shape[0], self.audio_features)
         if self.audio_layout == "chunks":
-            return flat[:, : CHUNKS * CHUNK_SIZE].reshape(-1, CHUNKS, CHUNK_SIZE)
+            return flat[:, : self.chunks * self.chunk_size].reshape(-1, self.chunks, self.chunk_size)
         if self.audio_layout == "flat":
             return flat.unsqueeze(-1)
         if self.audio_layout == "spectrogram":
-            spec = torch.stft(flat, SPEC_N_FFT, hop_length=SPEC_HOP, window=self.window, return_complex=True)
-            return torch.log1p(spec.abs()).transpose(1, 2)  # (B, F, T) -> (B, T, F)
+            return torch.log1p(self.stft_magnitude(flat)).transpose(1, 2)  # (B, F, T) -> (B, T, F)
         return audio
+
+    def stft_magnitude(self, flat: Tensor) -> Tensor:
+        """(B, 507) -> |STFT| (B, F, T)."""
+        return torch.stft(flat, self.n_fft, hop_length=self.hop, window=self.window, return_complex=True).abs()
 
     def forward(self, images: Tensor, audio: Tensor) -> tuple[Tensor, Tensor]:
         image, frames = self.normalize(images, audio)

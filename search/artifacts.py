@@ -10,6 +10,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.chmod(tmp, 0o644)  # mkstemp's 0600 would make results unreadable to the user's other accounts
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)

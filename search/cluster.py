@@ -34,7 +34,8 @@ def ray_cluster(address: str | None) -> Iterator[None]:
     if address:
         ray.init(address=address, **kwargs)
     else:
-        ray.init(include_dashboard=True, dashboard_host="127.0.0.1", **kwargs)
+        # "local": a new cluster of our own, even where another one runs on this machine.
+        ray.init(address="local", include_dashboard=True, dashboard_host="127.0.0.1", **kwargs)
     try:
         yield
     finally:

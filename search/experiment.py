@@ -14,6 +14,7 @@ from search.cleanup import ReleaseTrainResources
 from search.cluster import check_resources, leaked_resources, ray_cluster
 from search.leaderboard import HP, TUNE_DIR, searched_columns, trial_table, write_leaderboard
 from search.progress import Progress
+from search.retrain import run_retraining
 from search.spec import SearchSpec
 from search.tuner import TENSORBOARD_DIR, gpus_per_worker, make_driver, make_scheduler, make_searcher, param_space
 from search.typed_config import ConfigError
@@ -60,9 +61,11 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
 
 
 def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address: str | None, resume: bool) -> int:
-    """Search ``spec`` on ``splits`` ({"train": Split, "val": Split}); returns the process exit code."""
+    """Search ``spec`` on ``splits`` ({"train", "val", "test": Split or None, "source": str}), then retrain
+    the best and export it; returns the process exit code."""
     with ray_cluster(address):
-        data_ref = ray.put(splits)  # once per search: every trial on every node reads it zero-copy
+        # Once per search: every trial on every node reads it zero-copy. The test set stays out of it.
+        data_ref = ray.put({"train": splits["train"], "val": splits["val"]})
         try:
             tuner = build_tuner(spec, data_ref, root, resume)
         except ConfigError as e:
@@ -71,9 +74,16 @@ def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address
         print(f"search: {num_trials(spec)} trials of up to {spec.scheduler.max_t} epochs; results in {root}")
         tuner.fit()
         held = leaked_resources()
-    table = trial_table(root, spec)
-    write_leaderboard(root, table, spec)
-    print_summary(table, spec, root)
+        table = trial_table(root, spec)
+        write_leaderboard(root, table, spec)
+        print_summary(table, spec, root)
+        if not held and not table.empty:
+            gpus = gpus_per_worker(spec, ray.cluster_resources().get("GPU", 0.0))
+            retrained = run_retraining(spec, root, splits, table, use_gpu=gpus > 0, gpus=gpus)
+            if retrained is not None:
+                write_leaderboard(root, table, spec, retrained)
+                print_retrained(retrained)
+            held = leaked_resources()
     if held:
         print(f"error: resources still held after the search: {held}; Ray did not free stopped trials' workers "
               "(ray-project/ray#54305): is ray[default] installed and the dashboard running?", file=sys.stderr)
@@ -89,3 +99,10 @@ def print_summary(table: pd.DataFrame, spec: SearchSpec, root: Path, top: int = 
         print(table[cols].head(top).rename(columns=lambda c: c.removeprefix(HP)).to_string(index=False))
     print(f"\nresults: {root}\n  leaderboard: {root / 'leaderboard.md'} (.csv, .json)\n"
           f"  tensorboard --logdir {root / TENSORBOARD_DIR}")
+
+
+def print_retrained(summary: dict[str, Any]) -> None:
+    print(f"\nretrained, evaluated on the {summary['evaluated_on']} split (mean +- std over seeds):")
+    for g in summary["configs"]:
+        print(f"  {g['source']} {g['variant']:<11} F1 {g['f1_mean']:.4f} +- {g['f1_std']:.4f}   "
+              f"accuracy {g['accuracy_mean']:.4f} +- {g['accuracy_std']:.4f}   ({g['seeds']} seeds)")

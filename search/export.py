@@ -41,6 +41,7 @@ from data_utils.preprocess import (
     SPEC_HOP,
     SPEC_N_FFT,
     AudioLayout,
+    PreprocessConfig,
     Preprocessor,
     audio_shape,
 )
@@ -70,56 +71,24 @@ class ExportError(ValueError):
         super().__init__(" ".join(str(message).split()))
 
 
-class ScriptablePreprocessing(nn.Module):
-    """``Preprocessor.normalize`` then ``Preprocessor.layout``, op for op, in a form TorchScript compiles.
-
-    ``data_utils.preprocess.Preprocessor`` reads module-level ints (``IMAGE_SIDE``, ...), which TorchScript
-    cannot, so it does not script as is. This copy holds the same buffers and the sizes as attributes; the
-    tests check that it gives bit-identical outputs for every layout. Once ``Preprocessor`` scripts, it
-    can take this class's place in ``ExportedClassifier``.
-    """
-
-    def __init__(self, pre: Preprocessor) -> None:
-        super().__init__()
-        if pre.audio_layout not in get_args(AudioLayout):
-            raise ExportError(f"cannot export audio layout {pre.audio_layout!r}; known: {', '.join(get_args(AudioLayout))}")
-        self.audio_layout: str = pre.audio_layout
-        self.image_side = IMAGE_SIDE
-        self.audio_frames, self.audio_coeffs, self.audio_features = AUDIO_FRAMES, AUDIO_COEFFS, AUDIO_FEATURES
-        self.chunks, self.chunk_size = CHUNKS, CHUNK_SIZE
-        self.n_fft, self.hop = SPEC_N_FFT, SPEC_HOP
-        for name, buffer in pre.named_buffers():
-            self.register_buffer(name, buffer.detach().clone())
-
-    def forward(self, images: Tensor, audio: Tensor) -> tuple[Tensor, Tensor]:
-        """(B, 784) uint8, (B, 507) float -> image (B, 1, 28, 28), audio (B, T, F)."""
-        image = (images.to(torch.float32) - self.image_mean) / self.image_std
-        frames = (audio.to(torch.float32) - self.audio_mean) / self.audio_std
-        image = image.view(-1, 1, self.image_side, self.image_side)
-        frames = frames.view(-1, self.audio_frames, self.audio_coeffs)
-        flat = frames.reshape(frames.shape[0], self.audio_features)
-        if self.audio_layout == "chunks":
-            return image, flat[:, : self.chunks * self.chunk_size].reshape(-1, self.chunks, self.chunk_size)
-        if self.audio_layout == "flat":
-            return image, flat.unsqueeze(-1)
-        if self.audio_layout == "spectrogram":
-            return image, torch.log1p(self.stft_magnitude(flat)).transpose(1, 2)  # (B, F, T) -> (B, T, F)
-        return image, frames
-
-    def stft_magnitude(self, flat: Tensor) -> Tensor:
-        """(B, 507) -> |STFT| (B, F, T)."""
-        return torch.stft(flat, self.n_fft, hop_length=self.hop, window=self.window, return_complex=True).abs()
+def fitted_copy(pre: Preprocessor, cls: type[Preprocessor] = Preprocessor) -> Preprocessor:
+    """A CPU copy of a fitted preprocessor (as ``cls``), so that exporting leaves the original alone."""
+    if pre.audio_layout not in get_args(AudioLayout):
+        raise ExportError(f"cannot export audio layout {pre.audio_layout!r}; known: {', '.join(get_args(AudioLayout))}")
+    out = cls(PreprocessConfig(image_scaling=pre.image_scaling, audio_layout=pre.audio_layout))
+    out.load_state_dict({k: v.detach().cpu() for k, v in pre.state_dict().items()})
+    return out
 
 
-class OnnxPreprocessing(ScriptablePreprocessing):
+class OnnxPreprocessing(Preprocessor):
     """The same preprocessing with the STFT as two real convolutions: ONNX has no complex tensors.
 
     Equal to ``torch.stft(...).abs()`` up to float rounding (~1e-6), so it serves only the ONNX export;
     the TorchScript model keeps ``torch.stft``, bit-identical to training.
     """
 
-    def __init__(self, pre: Preprocessor) -> None:
-        super().__init__(pre)
+    def __init__(self, cfg: PreprocessConfig) -> None:
+        super().__init__(cfg)
         n = torch.arange(self.n_fft, dtype=torch.float64)
         k = torch.arange(self.n_fft // 2 + 1, dtype=torch.float64)
         angle = 2 * math.pi * k[:, None] * n[None, :] / self.n_fft  # (F, n_fft)
@@ -153,7 +122,7 @@ class ExportedClassifier(nn.Module):
 
     def __init__(self, preprocessor: Preprocessor, model: MultimodalClassifier) -> None:
         super().__init__()
-        self.preprocess = ScriptablePreprocessing(preprocessor)
+        self.preprocess = fitted_copy(preprocessor)
         self.model = model
         self.image_side = IMAGE_SIDE
         self.image_pixels = IMAGE_PIXELS
@@ -175,6 +144,25 @@ class ExportedClassifier(nn.Module):
             raise ValueError(f"images and audio must have the same batch size, got {images.shape[0]} and {audio.shape[0]}")
         image, sequence = self.preprocess(images.reshape(-1, self.image_pixels), audio.reshape(-1, self.audio_features))
         return self.model(image, sequence).float()  # (B, num_classes)
+
+
+class OnnxClassifier(ExportedClassifier):
+    """``ExportedClassifier`` as the ONNX exporter needs it: a real-valued STFT, and both inputs kept.
+
+    The exporter traces one batch, so the shape checks and the (B, 28, 28) / (B, 39, 13) branches are fixed
+    to the flat shapes it sees.
+    """
+
+    def __init__(self, preprocessor: Preprocessor, model: MultimodalClassifier) -> None:
+        super().__init__(preprocessor, model)
+        self.preprocess = fitted_copy(preprocessor, OnnxPreprocessing)
+
+    def forward(self, images: Tensor, audio: Tensor) -> Tensor:
+        logits = super().forward(images, audio)
+        # An image_only or audio_only model ignores one input, which the exporter would then drop from the
+        # graph; adding a sum over zero columns of each input (exactly 0) keeps both, so every model.onnx
+        # takes the same two inputs.
+        return logits + images[:, :0].sum(1, keepdim=True) + audio[:, :0].sum(1, keepdim=True)
 
 
 @contextlib.contextmanager
@@ -218,7 +206,7 @@ def export_model(
         onnx: also write ``model.onnx`` (flat inputs only: (B, 784) uint8 and (B, 507) float32).
 
     Returns:
-        ``out_dir``.
+        ``out_dir``, as an absolute path.
 
     Raises:
         ExportError: ``out_dir`` exists and is not an export; ``onnx=True`` without onnx and onnxruntime
@@ -229,7 +217,7 @@ def export_model(
         >>> export_model(Path("best"), config, result.model, result.preprocessor, result.history[-1])
         >>> torch.jit.load("best/model.ts")(images, audio).argmax(1)
     """
-    out_dir = Path(out_dir)
+    out_dir = Path(os.path.abspath(Path(out_dir).expanduser()))  # "." or "a/.." get a name to stage beside
     if onnx:
         require_onnx()
     check_target(out_dir)
@@ -262,7 +250,10 @@ def export_model(
 
 
 def load_exported(folder: Path, map_location: str | torch.device = "cpu") -> torch.jit.ScriptModule:
-    """The TorchScript model of an exported folder, in eval mode. Nothing is unpickled.
+    """The TorchScript model of an exported folder, in eval mode.
+
+    No Python object is unpickled: a TorchScript archive holds tensors and code for the TorchScript
+    interpreter, which cannot import Python modules. Still, load only models you trust.
 
     Args:
         folder: a folder written by ``export_model``.
@@ -394,10 +385,10 @@ def onnx_bytes(preprocessor: Preprocessor, model: MultimodalClassifier) -> bytes
     against the eager model on a batch of another size than the one traced."""
     import onnxruntime  # checked by require_onnx
 
-    wrapped = ExportedClassifier(preprocessor, model).eval()
-    wrapped.preprocess = OnnxPreprocessing(preprocessor)
+    wrapped = OnnxClassifier(preprocessor, model).eval()
     buffer = io.BytesIO()
-    with warnings.catch_warnings(), torch.no_grad():
+    # Not under no_grad: there nn.MultiheadAttention takes a fused fast path that ONNX has no operator for.
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript-based exporter's deprecation and tracer notes
         torch.onnx.export(
             wrapped, probe_inputs(), buffer, dynamo=False, opset_version=ONNX_OPSET,

@@ -115,10 +115,7 @@ def searched_columns(table: pd.DataFrame, spec: SearchSpec) -> list[str]:
 def markdown(table: pd.DataFrame, spec: SearchSpec) -> str:
     cols = [c for c in ("rank", "trial_id", "status", *METRICS, "best_epoch", "epochs", "params", "train_seconds") if c in table]
     cols += searched_columns(table, spec)
-    lines = ["| " + " | ".join(c.removeprefix(HP) for c in cols) + " |", "|" + "---|" * len(cols)]
-    for row in table[cols].itertuples(index=False):
-        lines.append("| " + " | ".join(fmt(v) for v in row) + " |")
-    return "\n".join(lines) + "\n"
+    return simple_markdown(table[cols].rename(columns=lambda c: c.removeprefix(HP)))
 
 
 def fmt(value: Any) -> str:
@@ -127,8 +124,29 @@ def fmt(value: Any) -> str:
     return str(value).replace("|", "\\|")
 
 
-def write_leaderboard(root: Path, table: pd.DataFrame, spec: SearchSpec) -> None:
-    """leaderboard.csv (every column), .json (records) and .md (the varied hyperparameters)."""
-    atomic_write_text(root / "leaderboard.csv", table.to_csv(index=False))
-    atomic_write_text(root / "leaderboard.json", table.to_json(orient="records", indent=1))
-    atomic_write_text(root / "leaderboard.md", f"# {spec.name}: trials by best {spec.search.metric}\n\n" + markdown(table, spec))
+def retrained_table(retrained: dict[str, Any]) -> pd.DataFrame:
+    rows = [{
+        "rank": "retrained", "trial_id": g["source"], "status": f"retrained {g['variant']}, {g['seeds']} seed(s)",
+        "evaluated_on": retrained["evaluated_on"],
+        "f1_mean": g["f1_mean"], "f1_std": g["f1_std"], "accuracy_mean": g["accuracy_mean"], "accuracy_std": g["accuracy_std"],
+    } for g in retrained["configs"]]
+    return pd.DataFrame(rows)
+
+
+def write_leaderboard(root: Path, table: pd.DataFrame, spec: SearchSpec, retrained: dict[str, Any] | None = None) -> None:
+    """leaderboard.csv (every column), .json (records) and .md (the varied hyperparameters); the
+    retrained configs, with their held-out metrics, come first."""
+    top = retrained_table(retrained) if retrained else pd.DataFrame()
+    full = pd.concat([top, table], ignore_index=True) if not top.empty else table
+    atomic_write_text(root / "leaderboard.csv", full.to_csv(index=False))
+    atomic_write_text(root / "leaderboard.json", full.to_json(orient="records", indent=1))
+    text = f"# {spec.name}: trials by best {spec.search.metric}\n\n"
+    if not top.empty:
+        text += f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n" + simple_markdown(top.drop(columns=["rank", "evaluated_on"])) + "\n## Search trials\n\n"
+    atomic_write_text(root / "leaderboard.md", text + markdown(table, spec))
+
+
+def simple_markdown(table: pd.DataFrame) -> str:
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines) + "\n"

@@ -82,7 +82,7 @@ def load_splits(spec: SearchSpec) -> dict[str, Any]:
           + (f", {len(dataset.test)} held-out test samples (not used by the search)" if dataset.test is not None else ""))
     if dataset.synthetic_audio:
         print("data: NOTE the demo's audio is SYNTHETIC; point --data at a Kaggle/Zenodo folder for real speech")
-    return {"train": train, "val": val}
+    return {"train": train, "val": val, "test": dataset.test, "source": dataset.source}
 
 
 def save_spec(root: Path, path: Path, over: dict[str, Any]) -> None:

@@ -100,12 +100,26 @@ class ResourcesSection:
             raise ValueError(f"gpus_per_worker above 1 must be a whole number, got {self.gpus_per_worker}")
 
 
+@dataclass(frozen=True)
+class RetrainSection:
+    top_k: int = 1  # best trials to retrain on train + validation for the full epoch budget
+    seeds: int = 3  # seeds per retrained config: metrics are reported as mean +- std
+    ablation: bool = True  # also retrain the best config as image_only and audio_only
+
+    def __post_init__(self) -> None:
+        if self.top_k < 0:
+            raise ValueError(f"top_k must be >= 0 (0: no retraining), got {self.top_k}")
+        if self.seeds < 1:
+            raise ValueError(f"seeds must be >= 1, got {self.seeds}")
+
+
 SECTIONS = {
     "data": DataSection,
     "search": SearchSection,
     "searcher": SearcherSection,
     "scheduler": SchedulerSection,
     "resources": ResourcesSection,
+    "retrain": RetrainSection,
 }
 
 
@@ -119,6 +133,7 @@ class SearchSpec:
     searcher: SearcherSection = field(default_factory=SearcherSection)
     scheduler: SchedulerSection = field(default_factory=SchedulerSection)
     resources: ResourcesSection = field(default_factory=ResourcesSection)
+    retrain: RetrainSection = field(default_factory=RetrainSection)
     fixed: Mapping[str, Any] = field(default_factory=dict)  # nested, part of every trial's config
     params: tuple[Param, ...] = ()
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # named configs, run as a grid

@@ -81,9 +81,22 @@ def make_scheduler(spec: SearchSpec) -> tune.schedulers.TrialScheduler:
     )
 
 
-def make_driver(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, use_gpu: bool, gpus: float) -> Callable[[dict], None]:
-    """The Tune function trainable of one trial: build the trial's config and run its TorchTrainer."""
+def make_driver(
+    spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, use_gpu: bool, gpus: float,
+    resolve: Callable[[dict], dict] | None = None, keep_best: bool = True,
+) -> Callable[[dict], None]:
+    """The Tune function trainable of one trial: build the trial's config and run its TorchTrainer.
+
+    Args:
+        resolve: Tune's trial config -> the full trial config (default: the space's fixed + sampled values).
+        keep_best: keep the best epoch's checkpoint by the search metric (and the latest); else the latest.
+    """
     res = spec.resources
+    resolve = resolve or spec.trial_config
+    keep = (
+        ray.train.CheckpointConfig(num_to_keep=1, checkpoint_score_attribute=spec.search.metric, checkpoint_score_order=spec.search.mode)
+        if keep_best else ray.train.CheckpointConfig(num_to_keep=1)
+    )
     per_worker = {"CPU": res.cpus_per_worker, **({"GPU": gpus} if use_gpu else {})}
 
     def driver(sampled: dict[str, Any]) -> None:
@@ -92,7 +105,7 @@ def make_driver(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, use_gpu: 
         trainer = TorchTrainer(
             train_loop_per_worker,
             train_loop_config={
-                "trial": spec.trial_config(sampled), "data": [data_ref], "threads": max(1, int(res.cpus_per_worker)), "t_driver": started,
+                "trial": resolve(sampled), "data": [data_ref], "threads": max(1, int(res.cpus_per_worker)), "t_driver": started,
                 "tensorboard": str(root / TENSORBOARD_DIR / trial_id),
             },
             scaling_config=ray.train.ScalingConfig(num_workers=res.workers_per_trial, use_gpu=use_gpu, resources_per_worker=per_worker),
@@ -100,9 +113,7 @@ def make_driver(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, use_gpu: 
                 name=trial_id,
                 storage_path=str(root / TRAIN_DIR),
                 callbacks=[TuneReportCallback()],
-                checkpoint_config=ray.train.CheckpointConfig(
-                    num_to_keep=1, checkpoint_score_attribute=spec.search.metric, checkpoint_score_order=spec.search.mode,
-                ),
+                checkpoint_config=keep,
                 failure_config=ray.train.FailureConfig(max_failures=spec.search.max_failures),
             ),
         )

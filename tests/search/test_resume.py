@@ -14,6 +14,7 @@ import psutil
 import pytest
 
 from tests.conftest import ROOT, run_cli
+from tests.search.test_search_ray import search_trials
 
 pytestmark = pytest.mark.ray
 SMOKE = str(ROOT / "spaces" / "smoke.yaml")
@@ -55,7 +56,7 @@ def test_resume_after_the_driver_is_killed_loses_no_completed_trial(tmp_path):
     for proc in alive:
         proc.kill()
     assert not left, left
-    table = pd.read_csv(tmp_path / "smoke" / "leaderboard.csv")
+    table = search_trials(tmp_path / "smoke")
     assert len(table) == 6
     assert set(before) <= set(table["trial_id"])
     for trial_id, epochs in before.items():

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +13,7 @@ import yaml
 
 from search.cluster import leaked_resources
 from search.run import main
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.ray
 SMOKE = str(Path(__file__).resolve().parents[2] / "spaces" / "smoke.yaml")
@@ -19,7 +22,14 @@ SMOKE = str(Path(__file__).resolve().parents[2] / "spaces" / "smoke.yaml")
 def search(tmp_path: Path, *args: str) -> pd.DataFrame:
     code = main([SMOKE, "--results", str(tmp_path), *args])
     assert code == 0
-    return pd.read_csv(tmp_path / "smoke" / "leaderboard.csv")
+    return search_trials(tmp_path / "smoke")
+
+
+def search_trials(root: Path) -> pd.DataFrame:
+    """The leaderboard's search trials (retrained configs come first, ranked "retrained")."""
+    table = pd.read_csv(root / "leaderboard.csv", dtype={"rank": str})
+    table = table[table["rank"] != "retrained"].reset_index(drop=True)
+    return table.astype({"rank": int})
 
 
 def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cluster, tmp_path):
@@ -44,20 +54,42 @@ def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cl
         assert row.val_f1 == max(r["val_f1"] for r in reported)
         assert row.epochs == reported[-1]["epoch"]
         assert row.params == reported[0]["params"] > 0
-    assert len(json.loads((root / "leaderboard.json").read_text())) == 6
-    assert (root / "leaderboard.md").read_text().count("\n| ") == 1 + 6  # the header and a row per trial
+    assert len(json.loads((root / "leaderboard.json").read_text())) == 3 + 6  # retrained configs first
+    assert (root / "leaderboard.md").read_text().count("\n| ") == (1 + 3) + (1 + 6)  # two tables: header and rows
     # TensorBoard: per-trial scalars and the HParams plugin's summaries, read back with its own reader
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     for row in table.itertuples():
         events = EventAccumulator(str(root / "tensorboard" / row.trial_id))
         events.Reload()
-        assert [e.value for e in events.Scalars("val_f1")][-1] == pytest.approx(
-            json.loads((root / "tune" / row.trial_id / "result.json").read_text().splitlines()[-1])["val_f1"])
-        assert len(events.Scalars("train_loss")) == row.epochs
+        logged = {e.step: e.value for e in events.Scalars("val_f1")}
+        # every epoch Tune saw is logged (a stopped trial's worker may log one more before it stops)
+        for line in (root / "tune" / row.trial_id / "result.json").read_text().splitlines():
+            reported = json.loads(line)
+            assert logged[reported["epoch"]] == pytest.approx(reported["val_f1"])
+        assert len(events.Scalars("train_loss")) >= row.epochs
         plugin = events.PluginTagToContent("hparams")
         assert {"_hparams_/experiment", "_hparams_/session_start_info"} <= set(plugin)
         assert b"model.fusion.name" in plugin["_hparams_/session_start_info"]
+    # the best config retrained (and ablated), evaluated on the held-out test set, exported
+    retrained = json.loads((root / "retrain.json").read_text())
+    assert retrained["evaluated_on"] == "test"
+    assert [g["variant"] for g in retrained["configs"]] == ["fused", "image_only", "audio_only"]
+    assert retrained["configs"][0]["source"] == table["trial_id"][0]
+    leaderboard = pd.read_csv(root / "leaderboard.csv", dtype={"rank": str})
+    assert leaderboard["rank"].tolist()[:3] == ["retrained"] * 3
+    exported = json.loads((root / "best" / "metrics.json").read_text())
+    # the TorchScript model, loaded in a fresh process, reproduces the reported test accuracy exactly
+    script = (
+        "import sys, json, torch; from data_utils import make_demo_dataset; "
+        "test = make_demo_dataset(0).test; m = torch.jit.load(sys.argv[1]); "
+        "p = m(torch.from_numpy(test.images), torch.from_numpy(test.audio)).argmax(1).numpy(); "
+        "print(json.dumps(float((p == test.labels).mean())))"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(root / "best" / "model.ts")], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    # (float32 vs float64 division: 1e-6 is far below one sample, 1/360)
+    assert json.loads(proc.stdout.splitlines()[-1]) == pytest.approx(exported["accuracy"], abs=1e-6)
     # trials ran on both nodes of the cluster
     nodes = set()
     for trial_dir in (tmp_path / "smoke" / "tune").iterdir():
@@ -70,6 +102,7 @@ def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cl
 def space_without_early_stopping(tmp_path: Path) -> str:
     raw = yaml.safe_load(Path(SMOKE).read_text())
     raw["scheduler"] = {"name": "none", "max_t": 3}
+    raw["retrain"] = {"top_k": 0}
     path = tmp_path / "smoke.yaml"
     path.write_text(yaml.safe_dump(raw))
     return str(path)
@@ -89,7 +122,7 @@ def test_a_failing_trial_is_retried_from_its_checkpoint_and_the_search_goes_on(r
         assert main([space_without_early_stopping(tmp_path), "--results", str(tmp_path / "out"), "--num-samples", "8"]) == 0
     finally:
         ray_cluster.fault_file.unlink()
-    table = pd.read_csv(tmp_path / "out" / "smoke" / "leaderboard.csv")
+    table = search_trials(tmp_path / "out" / "smoke")
     assert len(table) == 8
     by_fusion = dict(list(table.groupby("hp.model.fusion.name")))
     assert {"late", "gated"} <= set(by_fusion), "the TPE seed no longer samples both; pick another seed"

@@ -1,0 +1,149 @@
+"""After the search: retrain the best configs with several seeds, evaluate them on held-out data, export.
+
+The best ``retrain.top_k`` trials are retrained for the full epoch budget on train + validation with
+``retrain.seeds`` seeds (and the best one also as ``image_only`` and ``audio_only``, to show what fusion
+gains), as Ray Train runs scheduled by Tune, so they use the cluster's GPUs. Each run's final model is
+evaluated on the labelled test set, or, without one, on the validation split (trained on train only).
+The first seed of the best config is exported to ``results/<name>/best/``.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import ray
+import torch
+from ray import tune
+from sklearn.metrics import confusion_matrix, f1_score
+
+from data_utils.loaders import Split
+from data_utils.preprocess import PreprocessConfig, Preprocessor, audio_shape
+from models import build_model
+from search.artifacts import atomic_write_text
+from search.cleanup import ReleaseTrainResources
+from search.leaderboard import TUNE_DIR, read_history
+from search.spec import SearchSpec, parse_trial_config
+from search.tuner import TRAIN_DIR, make_driver
+from search.worker import CHECKPOINT_FILE
+from training.trainer import evaluate, to_device
+
+RETRAIN_DIR = "retrain"
+BEST_DIR = "best"
+ABLATIONS = ("image_only", "audio_only")
+
+
+def concat(a: Split, b: Split) -> Split:
+    return Split(np.concatenate([a.images, b.images]), np.concatenate([a.audio, b.audio]), np.concatenate([a.labels, b.labels]))
+
+
+def retrain_runs(spec: SearchSpec, root: Path, table: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """{run name: {"source", "variant", "seed", "config"}} for every retraining run."""
+    runs = {}
+    done = table[table["status"] != "failed"].head(spec.retrain.top_k)
+    for i, trial_id in enumerate(done["trial_id"]):
+        base = spec.trial_config(json.loads((root / TUNE_DIR / trial_id / "params.json").read_text()))
+        variants = {"fused": base}
+        if spec.retrain.ablation and i == 0:
+            for name in ABLATIONS:
+                variant = copy.deepcopy(base)
+                variant["model"]["fusion"] = {"name": name}
+                variants[name] = variant
+        for variant, config in variants.items():
+            for seed in range(spec.retrain.seeds):
+                config = copy.deepcopy(config)
+                config.setdefault("train", {})["seed"] = seed
+                runs[f"{trial_id}-{variant}-seed{seed}"] = {"source": trial_id, "variant": variant, "seed": seed, "config": config}
+    return runs
+
+
+def load_final_model(run_dir: Path, config: dict[str, Any]) -> tuple[torch.nn.Module, Preprocessor]:
+    """The model and preprocessing of a run's latest checkpoint (tensors only: no unpickling)."""
+    latest = max((p for p in run_dir.glob("checkpoint_*") if p.is_dir()), key=lambda p: p.name)
+    state = torch.load(latest / CHECKPOINT_FILE, map_location="cpu", weights_only=True)
+    trial = parse_trial_config(config)
+    model = build_model(trial.model, audio_shape(trial.preprocess.audio_layout))
+    model.load_state_dict(state["model"])
+    pre = Preprocessor(trial.preprocess)
+    pre.load_state_dict(state["preprocessor"])
+    return model.eval(), pre
+
+
+def run_retraining(
+    spec: SearchSpec, root: Path, splits: dict[str, Any], table: pd.DataFrame, use_gpu: bool, gpus: float,
+) -> dict[str, Any] | None:
+    """Retrain, evaluate and export; returns the summary written to ``retrain.json`` (None: nothing to do)."""
+    runs = retrain_runs(spec, root, table)
+    if not runs:
+        return None
+    test = splits.get("test")
+    on_test = test is not None and test.labels is not None
+    train_split = concat(splits["train"], splits["val"]) if on_test else splits["train"]
+    eval_split = test if on_test else splits["val"]
+    evaluated_on = "test" if on_test else "validation (no labelled test set)"
+    print(f"\nretraining {len(runs)} run(s) for {spec.scheduler.max_t} epochs; evaluated on the {evaluated_on} split")
+    out = root / RETRAIN_DIR
+    data_ref = ray.put({"train": train_split, "val": eval_split})
+    configs = {name: run["config"] for name, run in runs.items()}
+    driver = make_driver(spec, data_ref, out, use_gpu, gpus, resolve=lambda s: configs[s["run"]], keep_best=False)
+    tune.Tuner(
+        tune.with_resources(driver, {"CPU": 0, "memory": 64 * 2**20}),
+        param_space={"run": tune.grid_search(list(runs))},
+        tune_config=tune.TuneConfig(max_concurrent_trials=spec.search.max_concurrent_trials, trial_dirname_creator=lambda t: t.trial_id),
+        run_config=tune.RunConfig(name=TUNE_DIR, storage_path=str(out), verbose=0, callbacks=[ReleaseTrainResources()],
+                                  failure_config=tune.FailureConfig(max_failures=spec.search.max_failures)),
+    ).fit()
+
+    rows, models = [], {}
+    for trial_dir in sorted((out / TUNE_DIR).iterdir()):
+        if not (trial_dir / "params.json").is_file() or not read_history(trial_dir):
+            continue
+        name = json.loads((trial_dir / "params.json").read_text())["run"]
+        model, pre = load_final_model(out / TRAIN_DIR / trial_dir.name, configs[name])
+        result = evaluate(model, pre, to_device(eval_split, pre, torch.device("cpu")))
+        pred = result["predictions"].numpy()
+        rows.append({**{k: runs[name][k] for k in ("source", "variant", "seed")}, "run": name,
+                     "accuracy": result["accuracy"], "f1": result["f1"],
+                     "per_class_f1": f1_score(eval_split.labels, pred, average=None, labels=range(10)).tolist(),
+                     "confusion_matrix": confusion_matrix(eval_split.labels, pred, labels=range(10)).tolist()})
+        models[name] = (model, pre)
+    summary = summarize(rows, evaluated_on)
+    atomic_write_text(root / "retrain.json", json.dumps(summary, indent=1))
+    export_best(root, runs, rows, models, summary, splits["source"])
+    return summary
+
+
+def summarize(rows: list[dict[str, Any]], evaluated_on: str) -> dict[str, Any]:
+    table = pd.DataFrame(rows)
+    groups = []
+    for (source, variant), group in table.groupby(["source", "variant"], sort=False):
+        groups.append({
+            "source": source, "variant": variant, "seeds": len(group),
+            "accuracy_mean": group["accuracy"].mean(), "accuracy_std": group["accuracy"].std(ddof=0),
+            "f1_mean": group["f1"].mean(), "f1_std": group["f1"].std(ddof=0),
+            "per_class_f1_mean": np.mean(group["per_class_f1"].tolist(), axis=0).tolist(),
+        })
+    return {"evaluated_on": evaluated_on, "configs": groups, "runs": rows}
+
+
+def export_best(root: Path, runs: dict, rows: list[dict], models: dict, summary: dict, data_source: str) -> None:
+    from search.export import export_model
+
+    best = [r for r in rows if r["variant"] == "fused"]
+    if not best:
+        return
+    first = min(best, key=lambda r: (r["source"] != summary["configs"][0]["source"], r["seed"]))
+    model, pre = models[first["run"]]
+    group = next(g for g in summary["configs"] if g["source"] == first["source"] and g["variant"] == "fused")
+    metrics = {
+        "data": data_source, "evaluated_on": summary["evaluated_on"], "source_trial": first["source"], "seed": first["seed"],
+        "accuracy": first["accuracy"], "f1": first["f1"], "per_class_f1": first["per_class_f1"],
+        "confusion_matrix": first["confusion_matrix"],
+        f"f1_mean_over_{group['seeds']}_seeds": group["f1_mean"], "f1_std": group["f1_std"],
+        "accuracy_mean": group["accuracy_mean"], "accuracy_std": group["accuracy_std"],
+    }
+    path = export_model(root / BEST_DIR, parse_trial_config(runs[first["run"]]["config"]), model, pre, metrics)
+    print(f"best model exported to {path}")
