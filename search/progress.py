@@ -9,7 +9,8 @@ from ray import tune
 
 def short_config(config: dict[str, Any], limit: int = 6) -> str:
     """The first few sampled values, as key=value."""
-    items = [f"{k.split('.', 1)[-1]}={v:.3g}" if isinstance(v, float) else f"{k.split('.', 1)[-1]}={v}" for k, v in config.items()]
+    config = config.get("sampled", config)
+    items = [f"{k.split('.', 1)[-1]}={v:.3g}" if isinstance(v, float) else f"{k.split('.', 1)[-1]}={v}" for k, v in config.items() if not k.startswith("_")]
     return " ".join(items[:limit]) + (" ..." if len(items) > limit else "")
 
 

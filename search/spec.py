@@ -19,6 +19,7 @@ from search.typed_config import ConfigError, check_keys, from_dict
 from training.config import TrialConfig
 
 VALIDATION_DRAWS = 64
+SAMPLED = "sampled"  # the key of a Tune trial config that holds the define-by-run values (search.tuner)
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,11 @@ class SearchSpec:
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # named configs, run as a grid
 
     def trial_config(self, sampled: Mapping[str, Any]) -> dict[str, Any]:
-        """The full nested config of a trial: fixed values, its preset, sampled values, the epoch budget."""
-        sampled = dict(sampled)
+        """The full nested config of a trial: fixed values, its preset, sampled values, the epoch budget.
+
+        ``sampled``: {dotted key: value}, or a Tune trial config holding them under ``SAMPLED``.
+        """
+        sampled = dict(sampled.get(SAMPLED, sampled))
         config = copy.deepcopy(dict(self.fixed))
         if "preset" in sampled:
             config = deep_merge(config, copy.deepcopy(dict(self.presets[sampled.pop("preset")])))

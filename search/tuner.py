@@ -22,7 +22,7 @@ from ray.tune.search import BasicVariantGenerator, Searcher
 from ray.tune.search.optuna import OptunaSearch
 
 from search.params import Param, sample
-from search.spec import SearchSpec
+from search.spec import SAMPLED, SearchSpec
 from search.worker import train_loop_per_worker
 
 TRAIN_DIR = "train"  # one Ray Train run per trial, named by its trial id (stable across restores)
@@ -42,8 +42,10 @@ class DefineByRun:
 
     params: tuple[Param, ...]
 
-    def __call__(self, trial: optuna.Trial) -> None:
-        sample(list(self.params), trial)
+    def __call__(self, trial: optuna.Trial) -> dict[str, Any]:
+        # Tune's config holds every name suggested (per-block names, choice indices) plus what this
+        # returns: the values as the trial config wants them, which SearchSpec.trial_config reads.
+        return {SAMPLED: sample(list(self.params), trial)}
 
 
 def make_searcher(spec: SearchSpec) -> Searcher:

@@ -25,6 +25,9 @@ class ConfigError(ValueError):
         self.message = message
         super().__init__(f"{path}: {message}" if path else message)
 
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.path, self.message))  # Ray pickles a worker's exception to the driver
+
 
 def did_you_mean(word: str, options: typing.Iterable[str]) -> str:
     """' (did you mean 'x'?)' when a close match exists, else ''."""

@@ -156,3 +156,20 @@ def test_presets_run_as_given():
     assert config.preprocess.audio_layout == "spectrogram"
     assert config.train.lr == 5e-4 and config.train.seed == 2
     assert config.train.epochs == spec.scheduler.max_t
+
+
+def test_configs_from_rays_optuna_searcher_build_for_every_kind_of_parameter():
+    """What Tune hands a trial (per-block names, choice indices and the define-by-run values) resolves."""
+    import pickle
+
+    from search.tuner import make_searcher
+
+    spec = load_spec(SPACES / "fusion.yaml")
+    searcher = make_searcher(spec)
+    for i in range(40):
+        config = searcher.suggest(f"t{i}")
+        trial = parse_trial_config(spec.trial_config(config))
+        if trial.model.image.name == "cnn":
+            assert len(trial.model.image.params.channels) == config["_image_blocks"]
+    err = pickle.loads(pickle.dumps(ConfigError("a.b", "bad")))  # raised in Ray workers, unpickled by the driver
+    assert str(err) == "a.b: bad"
