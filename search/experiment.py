@@ -94,7 +94,9 @@ def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address
 def print_summary(table: pd.DataFrame, spec: SearchSpec, root: Path, top: int = 5) -> None:
     metric = spec.search.metric
     print(f"\ntop trials by best {metric}:")
-    cols = [c for c in ("rank", "trial_id", "status", metric, "best_epoch") if c in table] + searched_columns(table, spec)
+    key = [HP + k for k in ("model.image.name", "model.audio.name", "model.fusion.name", "preprocess.audio_layout", "train.lr")]
+    cols = [c for c in ("rank", "trial_id", "status", metric, "best_epoch") if c in table]
+    cols += [c for c in searched_columns(table, spec) if c in key]  # the leaderboard has them all
     with pd.option_context("display.width", 200, "display.max_columns", 12, "display.max_colwidth", 24):
         print(table[cols].head(top).rename(columns=lambda c: c.removeprefix(HP)).to_string(index=False))
     print(f"\nresults: {root}\n  leaderboard: {root / 'leaderboard.md'} (.csv, .json)\n"

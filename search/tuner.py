@@ -116,7 +116,10 @@ def make_driver(
                 storage_path=str(root / TRAIN_DIR),
                 callbacks=[TuneReportCallback()],
                 checkpoint_config=keep,
-                failure_config=ray.train.FailureConfig(max_failures=spec.search.max_failures),
+                # Retries are Tune's (same run name: they resume from the Train run's last checkpoint). A
+                # Train-level retry would outlive a trial that Tune stopped: its controller would start a
+                # new worker group, whose placement group nothing frees, and a small cluster hangs.
+                failure_config=ray.train.FailureConfig(max_failures=0),
             ),
         )
         trainer.fit()
