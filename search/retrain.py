@@ -21,7 +21,7 @@ from ray import tune
 from sklearn.metrics import confusion_matrix, f1_score
 
 from data_utils.loaders import Split
-from data_utils.preprocess import PreprocessConfig, Preprocessor, audio_shape
+from data_utils.preprocess import Preprocessor, audio_shape
 from models import build_model
 from search.artifacts import atomic_write_text
 from search.cleanup import ReleaseTrainResources
