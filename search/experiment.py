@@ -16,7 +16,7 @@ from search.leaderboard import HP, TUNE_DIR, searched_columns, trial_table, writ
 from search.progress import Progress
 from search.retrain import run_retraining
 from search.spec import SearchSpec
-from search.tuner import TENSORBOARD_DIR, gpus_per_worker, make_driver, make_scheduler, make_searcher, param_space
+from search.tuner import DRIVER_RESOURCES, TENSORBOARD_DIR, gpus_per_worker, make_driver, make_scheduler, make_searcher, param_space
 from search.typed_config import ConfigError
 
 
@@ -27,10 +27,7 @@ def num_trials(spec: SearchSpec) -> int:
 def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: bool) -> tune.Tuner:
     gpus = gpus_per_worker(spec, ray.cluster_resources().get("GPU", 0.0))
     check_resources(spec, gpus)
-    # The trial's driver only waits on its Train run: the Train workers hold the trial's CPUs/GPUs. Tune
-    # rejects an empty request, so the driver asks for a little memory and no CPU (a custom resource
-    # would not exist on a cluster the user started).
-    trainable = tune.with_resources(make_driver(spec, data_ref, root, use_gpu=gpus > 0, gpus=gpus), {"CPU": 0, "memory": 64 * 2**20})
+    trainable = tune.with_resources(make_driver(spec, data_ref, root, use_gpu=gpus > 0, gpus=gpus), DRIVER_RESOURCES)
     # Save the experiment state every second, so a driver killed right after a trial finished does not
     # lose that trial on --resume (Tune's default period grows with the experiment).
     os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")

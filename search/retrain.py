@@ -27,7 +27,7 @@ from search.artifacts import atomic_write_text
 from search.cleanup import ReleaseTrainResources
 from search.leaderboard import TUNE_DIR, read_history
 from search.spec import SearchSpec, parse_trial_config
-from search.tuner import TRAIN_DIR, make_driver
+from search.tuner import DRIVER_RESOURCES, TRAIN_DIR, make_driver
 from search.worker import CHECKPOINT_FILE
 from training.trainer import evaluate, to_device
 
@@ -90,7 +90,7 @@ def run_retraining(
     configs = {name: run["config"] for name, run in runs.items()}
     driver = make_driver(spec, data_ref, out, use_gpu, gpus, resolve=lambda s: configs[s["run"]], keep_best=False)
     tune.Tuner(
-        tune.with_resources(driver, {"CPU": 0, "memory": 64 * 2**20}),
+        tune.with_resources(driver, DRIVER_RESOURCES),
         param_space={"run": tune.grid_search(list(runs))},
         tune_config=tune.TuneConfig(max_concurrent_trials=spec.search.max_concurrent_trials, trial_dirname_creator=lambda t: t.trial_id),
         run_config=tune.RunConfig(name=TUNE_DIR, storage_path=str(out), verbose=0, callbacks=[ReleaseTrainResources()],

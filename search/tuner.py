@@ -27,6 +27,10 @@ from search.worker import train_loop_per_worker
 
 TRAIN_DIR = "train"  # one Ray Train run per trial, named by its trial id (stable across restores)
 TENSORBOARD_DIR = "tensorboard"  # one TensorBoard run per trial, by trial id
+# A trial's driver only waits on its Train run: the Train workers hold the trial's CPUs/GPUs. Tune rejects
+# an empty request, so the driver asks for a little memory and no CPU (a custom resource would not exist
+# on a cluster the user started).
+DRIVER_RESOURCES = {"CPU": 0, "memory": 64 * 2**20}
 
 
 def gpus_per_worker(spec: SearchSpec, cluster_gpus: float) -> float:

@@ -191,7 +191,8 @@ def train(
 
     params = count_parameters(model)
     opt = make_optimizer(cfg, model.parameters())
-    steps = len(batches(len(train_data), cfg.batch_size, torch.Generator(device=device), device))
+    full, rest = divmod(len(train_data), cfg.batch_size)
+    steps = full + (rest > 1)  # as many as batches() yields, without drawing a permutation
     sched = make_schedule(cfg, opt, steps)
     weight = class_weights(train_data.labels, config.model.num_classes) if cfg.class_weights else None
     history: list[dict[str, float]] = []
