@@ -261,11 +261,12 @@ def _load_split(
     directory: Path, names: tuple[str, str, str], split_name: str, *, labels_required: bool
 ) -> Split:
     wr_name, sp_name, lab_name = names
-    images = _validate_images(_load_npy(directory / wr_name), wr_name)
-    audio = _validate_audio(_load_npy(directory / sp_name), sp_name)
+    # Messages name the path, as _load_npy's do: the user may have several copies of the data.
+    images = _validate_images(_load_npy(directory / wr_name), str(directory / wr_name))
+    audio = _validate_audio(_load_npy(directory / sp_name), str(directory / sp_name))
     labels = None
     if labels_required or (directory / lab_name).exists():
-        labels = _validate_labels(_load_npy(directory / lab_name), lab_name)
+        labels = _validate_labels(_load_npy(directory / lab_name), str(directory / lab_name))
 
     lengths = {wr_name: len(images), sp_name: len(audio)}
     if labels is not None:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import ray
 
@@ -16,6 +17,30 @@ RESOURCE_KEYS = ("CPU", "GPU")
 # Environment of every Ray worker of a search. Train V2 polls its workers every 2 s by default, and a
 # worker's report() waits for that poll: 0.2 s cuts each epoch's wait and each trial's tear-down.
 WORKER_ENV = {"RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.2"}
+# ray.init waits a minute or more for a cluster that is not there; a plain TCP connect answers in seconds.
+CONNECT_TIMEOUT_S = 5.0
+
+
+class ClusterError(Exception):
+    """The cluster named by --address cannot be joined; reported as one line, exit code 2."""
+
+
+def check_reachable(address: str) -> None:
+    """Fail fast when nothing listens at ``address`` (HOST:PORT or ray://HOST:PORT; "auto" is Ray's
+    own, quick, lookup)."""
+    if address == "auto":
+        return
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    if not host or not port.isdigit():
+        raise ClusterError(f"--address {address}: expected 'auto' or HOST:PORT, e.g. 10.0.0.5:6379")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as e:
+        reason = e.strerror or "timed out"
+        raise ClusterError(
+            f"--address {address}: no Ray cluster answers there ({reason}); start one with `ray start --head`, "
+            "or leave out --address to run a local one"
+        ) from None
 
 
 @contextmanager
@@ -30,9 +55,13 @@ def ray_cluster(address: str | None) -> Iterator[None]:
         yield
         return
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-    kwargs = dict(log_to_driver=False, logging_level=logging.WARNING, runtime_env={"env_vars": WORKER_ENV})
+    kwargs = {"log_to_driver": False, "logging_level": logging.WARNING, "runtime_env": {"env_vars": WORKER_ENV}}
     if address:
-        ray.init(address=address, **kwargs)
+        check_reachable(address)
+        try:
+            ray.init(address=address, **kwargs)
+        except ConnectionError as e:
+            raise ClusterError(f"--address {address}: {str(e).splitlines()[0]}") from None
     else:
         # "local": a new cluster of our own, even where another one runs on this machine.
         ray.init(address="local", include_dashboard=True, dashboard_host="127.0.0.1", **kwargs)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,25 @@ from ray import tune
 
 from search.cleanup import ReleaseTrainResources
 from search.cluster import check_resources, leaked_resources, ray_cluster
-from search.leaderboard import HP, TUNE_DIR, searched_columns, trial_table, write_leaderboard
+from search.leaderboard import (
+    HP,
+    TUNE_DIR,
+    searched_columns,
+    trial_table,
+    write_leaderboard,
+)
 from search.progress import Progress
 from search.retrain import run_retraining
 from search.spec import SearchSpec
-from search.tuner import DRIVER_RESOURCES, TENSORBOARD_DIR, gpus_per_worker, make_driver, make_scheduler, make_searcher, param_space
-from search.typed_config import ConfigError
+from search.tuner import (
+    DRIVER_RESOURCES,
+    TENSORBOARD_DIR,
+    gpus_per_worker,
+    make_driver,
+    make_scheduler,
+    make_searcher,
+    param_space,
+)
 
 
 def num_trials(spec: SearchSpec) -> int:
@@ -57,22 +71,45 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
     )
 
 
+INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
+
+
+def fit(tuner: tune.Tuner) -> bool:
+    """Run the search; False when Ctrl-C stopped it (Tune then saved it, ready for --resume).
+
+    Tune catches the first Ctrl-C itself: it stops the trials, saves the experiment and puts back the
+    SIGINT handler it found, this function's, which is how the interruption shows (Tune's results mark
+    every stopped trial as terminated). A second Ctrl-C raises KeyboardInterrupt, as Python's would.
+    """
+    def second_ctrl_c(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, second_ctrl_c)
+    try:
+        tuner.fit()
+        return signal.getsignal(signal.SIGINT) is not second_ctrl_c
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address: str | None, resume: bool) -> int:
     """Search ``spec`` on ``splits`` ({"train", "val", "test": Split or None, "source": str}), then retrain
-    the best and export it; returns the process exit code."""
+    the best and export it; returns the process exit code (INTERRUPTED after Ctrl-C: the experiment
+    can be resumed).
+
+    Raises ClusterError when ``address`` cannot be joined, ConfigError when the cluster cannot host a trial.
+    """
     with ray_cluster(address):
         # Once per search: every trial on every node reads it zero-copy. The test set stays out of it.
         data_ref = ray.put({"train": splits["train"], "val": splits["val"]})
-        try:
-            tuner = build_tuner(spec, data_ref, root, resume)
-        except ConfigError as e:
-            print(f"error: {root / 'space.yaml'}: {e}", file=sys.stderr)
-            return 2
+        tuner = build_tuner(spec, data_ref, root, resume)
         print(f"search: {num_trials(spec)} trials of up to {spec.scheduler.max_t} epochs; results in {root}")
-        tuner.fit()
-        held = leaked_resources()
+        finished = fit(tuner)
         table = trial_table(root, spec)
         write_leaderboard(root, table, spec)
+        if not finished:
+            return INTERRUPTED
+        held = leaked_resources()
         print_summary(table, spec, root)
         if not held and not table.empty:
             gpus = gpus_per_worker(spec, ray.cluster_resources().get("GPU", 0.0))

@@ -17,7 +17,7 @@ from search.tensorboard import flatten
 
 TUNE_DIR = "tune"  # Ray Tune's experiment directory, under results/<name>/
 HP = "hp."  # prefix of hyperparameter columns
-METRICS = ("val_f1", "val_accuracy", "val_loss")
+METRICS = ("val_f1", "val_accuracy", "val_loss", "val_robust_f1")
 
 
 def read_history(trial_dir: Path) -> list[dict[str, Any]]:
@@ -81,7 +81,7 @@ def trial_row(trial_dir: Path, spec: SearchSpec) -> dict[str, Any]:
             status=status,
             best_epoch=best["epoch"],
             epochs=epochs,
-            **{m: best[m] for m in METRICS},
+            **{m: best[m] for m in METRICS if m in best},  # experiments from before val_robust_f1 lack it
             params=best.get("params"),
             train_seconds=round(sum(r.get("seconds", 0.0) for r in history), 2),
             checkpoint=kept_checkpoint(best.get("checkpoint_path"), metric, mode),

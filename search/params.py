@@ -42,10 +42,14 @@ class Param:
             return False  # repeated per block: no blocks, no values
         return all(key in sampled and sampled[key] in values for key, values in self.when)
 
+    @property
+    def indexed(self) -> bool:
+        """A choice among lists or mappings, which Optuna stores poorly: Optuna sees their indices."""
+        return self.kind == "choice" and any(isinstance(c, (list, dict)) for c in self.choices)
+
     def suggest(self, trial: Suggester, name: str) -> Any:
         if self.kind == "choice":
-            # Optuna stores categorical choices that are lists poorly: index them, map back.
-            if any(isinstance(c, (list, dict)) for c in self.choices):
+            if self.indexed:
                 return self.choices[trial.suggest_categorical(name, list(range(len(self.choices))))]
             return trial.suggest_categorical(name, list(self.choices))
         if self.kind == "int":

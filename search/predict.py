@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, Sequence
 
 import numpy as np
 import torch
@@ -20,30 +20,11 @@ import torch
 from data_utils import DataError, Split, load_dataset
 from data_utils.loaders import NUM_CLASSES
 from search.artifacts import atomic_write_text
+from search.cli import ArgumentParser, UserError, positive_int
 from search.export import ExportError, load_exported
 from training.metrics import macro_f1
 
 DEFAULT_OUT = "submission.csv"
-
-
-class UserError(Exception):
-    """A problem the user can fix; reported as one line, exit code 2."""
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line, not argparse's usage block: the fix is in the message or in --help.
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

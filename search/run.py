@@ -8,28 +8,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, Sequence
+from typing import Any
 
 import yaml
 
 from data_utils import DataError, load_dataset, train_val_split
 from search.artifacts import atomic_write_text
+from search.cli import ArgumentParser, UserError, positive_int
 from search.params import deep_merge, unflatten
 from search.spec import SearchSpec, load_spec
 from search.typed_config import ConfigError
 
 SPEC_FILE = "space.yaml"  # the space as run, with command-line overrides: what --resume continues
-
-
-class UserError(Exception):
-    """A problem the user can fix; reported as one line, exit code 2."""
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line, not argparse's usage block: the fix is in the message or in --help.
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -39,8 +31,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--address", help="join an existing Ray cluster: 'auto' or HOST:PORT (default: start a local one)")
     p.add_argument("--name", help="experiment name (default: the space's name); results go to RESULTS/NAME")
     p.add_argument("--resume", action="store_true", help="continue the interrupted experiment NAME")
-    p.add_argument("--num-samples", type=int, help="number of trials (overrides search.num_samples)")
-    p.add_argument("--max-epochs", type=int, help="epochs per trial (overrides scheduler.max_t)")
+    p.add_argument("--num-samples", type=positive_int, help="number of trials (overrides search.num_samples)")
+    p.add_argument("--max-epochs", type=positive_int, help="epochs per trial (overrides scheduler.max_t)")
     p.add_argument("--results", default="results", help="folder for experiments (default: results)")
     return p.parse_args(argv)
 
@@ -59,11 +51,16 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def experiment_dir(args: argparse.Namespace, spec: SearchSpec) -> Path:
+    """RESULTS/NAME, checked against ``--resume``; ``create_dir`` makes it once every input is known to be good."""
     root = Path(args.results).resolve() / spec.name
     if args.resume and not (root / SPEC_FILE).is_file():
         raise UserError(f"--resume: no experiment at {root}; check --name and --results")
-    if not args.resume and root.exists() and any(root.iterdir()):
+    if not args.resume and root.is_dir() and any(root.iterdir()):
         raise UserError(f"{root} already holds an experiment; add --resume to continue it, or pick another --name")
+    return root
+
+
+def create_dir(root: Path) -> None:
     try:
         root.mkdir(parents=True, exist_ok=True)
         probe = root / ".write-test"
@@ -71,12 +68,15 @@ def experiment_dir(args: argparse.Namespace, spec: SearchSpec) -> Path:
         probe.unlink()
     except OSError as e:
         raise UserError(f"cannot write results to {root}: {e.strerror}; pick a writable --results folder") from None
-    return root
 
 
 def load_splits(spec: SearchSpec) -> dict[str, Any]:
     dataset = load_dataset(spec.data.source, seed=spec.data.seed)
-    train, val = train_val_split(dataset.train, spec.data.val_fraction, spec.data.seed)
+    try:
+        train, val = train_val_split(dataset.train, spec.data.val_fraction, spec.data.seed)
+    except DataError as e:
+        # The split's messages name the class and data.val_fraction; say which data set, too.
+        raise DataError(f"{dataset.source}: {e}") from None
     print(f"data: {dataset.source}: {len(train)} train / {len(val)} validation samples"
           + (f", {len(dataset.test)} held-out test samples (not used by the search)" if dataset.test is not None else ""))
     if dataset.synthetic_audio:
@@ -99,15 +99,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.resume:
             spec_path, spec = root / SPEC_FILE, load_spec(root / SPEC_FILE)
         splits = load_splits(spec)
+        create_dir(root)  # not before: bad input must leave no trace
         if not args.resume:
             save_spec(root, spec_path, over)
     except (ConfigError, DataError, UserError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
-    from search.experiment import run_experiment  # imports Ray: only once the input is known to be good
+    # Imports Ray: only once the input is known to be good.
+    from search.cluster import ClusterError
+    from search.experiment import INTERRUPTED, run_experiment
 
-    return run_experiment(spec, splits, root, address=args.address, resume=args.resume)
+    try:
+        code = run_experiment(spec, splits, root, address=args.address, resume=args.resume)
+    except (ClusterError, ConfigError) as e:  # found once Ray is up: no cluster, or no room for a trial
+        if not args.resume:
+            forget(root)
+        print(f"error: {args.space}: {e}" if isinstance(e, ConfigError) else f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # a second Ctrl-C: Tune's first one ends fit() itself
+        code = INTERRUPTED
+    if code == INTERRUPTED:
+        print(f"interrupted: results so far in {root}; continue with: {resume_command(args, spec)}", file=sys.stderr)
+    return code
+
+
+def forget(root: Path) -> None:
+    """Undo an experiment that never started: only its saved space is in the folder."""
+    (root / SPEC_FILE).unlink(missing_ok=True)
+    if not any(root.iterdir()):
+        root.rmdir()
+
+
+def resume_command(args: argparse.Namespace, spec: SearchSpec) -> str:
+    address = f" --address {args.address}" if args.address else ""
+    return f"python -m search.run {args.space} --name {spec.name} --results {args.results}{address} --resume"
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ class DataSection:
 
 @dataclass(frozen=True)
 class SearchSection:
-    metric: Literal["val_f1", "val_accuracy", "val_loss"] = "val_f1"
+    # val_robust_f1: mean macro F1 on clean, audio-missing and image-missing validation inputs (training.trainer)
+    metric: Literal["val_f1", "val_accuracy", "val_loss", "val_robust_f1"] = "val_f1"
     mode: Literal["max", "min"] = "max"
     num_samples: int = 16  # trials
     max_concurrent_trials: int = 2

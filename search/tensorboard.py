@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-SCALARS = ("train_loss", "val_loss", "val_accuracy", "val_f1", "lr")
+SCALARS = ("train_loss", "val_loss", "val_accuracy", "val_f1", "val_robust_f1", "lr")
 
 
 def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

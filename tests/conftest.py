@@ -3,11 +3,13 @@ down at the end; commands under test that start their own cluster run as subproc
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -54,3 +56,60 @@ def run_cli(*args: str, timeout: float = 300, env: dict | None = None) -> subpro
         [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
         env={**os.environ, **(env or {})},
     )
+
+
+class TrackedCommand:
+    """``python -m <args>`` run as a user would, recording every process it starts (Ray's raylet, GCS,
+    dashboard, workers: its descendants), so a test can prove that none outlives it."""
+
+    def __init__(self, *args: str, log: Path) -> None:
+        import psutil
+
+        self.log = log
+        with open(log, "w") as out:
+            # A session of its own, as a terminal gives a command: Ctrl-C reaches its whole process group.
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", *args], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        self.started: dict[int, psutil.Process] = {}
+        self.watcher = threading.Thread(target=self._watch, daemon=True)
+        self.watcher.start()
+
+    def _watch(self) -> None:
+        import psutil
+
+        root = psutil.Process(self.proc.pid)
+        while self.proc.poll() is None:
+            try:
+                for child in root.children(recursive=True):
+                    self.started.setdefault(child.pid, child)
+            except psutil.NoSuchProcess:
+                return
+            threading.Event().wait(0.2)
+
+    def interrupt(self) -> None:
+        """Ctrl-C at the terminal: SIGINT to every process of the command's group."""
+        os.killpg(self.proc.pid, signal.SIGINT)
+
+    def wait(self, timeout: float) -> int:
+        code = self.proc.wait(timeout)
+        self.watcher.join()
+        return code
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def left_behind(self, grace_s: float = 30.0) -> list[str]:
+        """The processes it started that are still running ``grace_s`` after it exited (then killed)."""
+        import psutil
+
+        _, alive = psutil.wait_procs(list(self.started.values()), timeout=grace_s)
+        left = []
+        for p in alive:
+            try:
+                if p.status() != psutil.STATUS_ZOMBIE:  # exited; only its (dead) parent never reaped it
+                    left.append(" ".join(p.cmdline()[:3]))
+                    p.kill()
+            except psutil.NoSuchProcess:
+                pass
+        return left

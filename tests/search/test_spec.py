@@ -29,7 +29,7 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", ["fusion", "seeds", "smoke"])
+@pytest.mark.parametrize("name", ["fusion", "seeds", "smoke", "robust"])
 def test_shipped_spaces_load(name):
     spec = load_spec(SPACES / f"{name}.yaml")
     assert spec.name == name
@@ -43,6 +43,14 @@ def test_fusion_space_covers_every_component():
     assert set(params["model.audio.name"].choices) == set(AUDIO_ENCODERS)
     assert set(params["model.fusion.name"].choices) == set(FUSIONS) - {"image_only", "audio_only"}
     assert set(params["preprocess.audio_layout"].choices) == {"frames", "chunks", "flat", "spectrogram"}
+
+
+def test_robust_space_is_the_fusion_space_ranked_by_val_robust_f1():
+    robust, fusion = load_spec(SPACES / "robust.yaml"), load_spec(SPACES / "fusion.yaml")
+    assert (robust.search.metric, robust.search.mode) == ("val_robust_f1", "max")
+    assert [p.key for p in robust.params] == [p.key for p in fusion.params]
+    differ = {r.key for r, f in zip(robust.params, fusion.params) if r != f}
+    assert differ == {"augment.modality_dropout"}
 
 
 def test_overrides_apply_on_top_of_the_file():
@@ -59,6 +67,8 @@ BAD_SPACES = [
     (MINIMAL + "search: {num_samples: three}\n", "search.num_samples: expected an integer, got 'three'"),
     (MINIMAL + "search: {num_samples: 0}\n", "num_samples must be >= 1, got 0"),
     (MINIMAL + "search: {metric: val_loss, mode: max}\n", "does not fit metric"),
+    (MINIMAL + "search: {metric: val_f2}\n", "search.metric: got 'val_f2'; valid: 'val_f1', 'val_accuracy', 'val_loss', 'val_robust_f1'"),
+    (MINIMAL + "search: {metric: val_robust_f1, mode: min}\n", "does not fit metric"),
     (MINIMAL + "searcher: {name: bayes}\n", "searcher.name: got 'bayes'; valid: 'tpe', 'random'"),
     (MINIMAL + "scheduler: {max_t: 4, grace_period: 9}\n", "grace_period must be in [1, max_t=4], got 9"),
     (MINIMAL + "resources: {cpus_per_worker: 0}\n", "cpus_per_worker must be > 0"),
