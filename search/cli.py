@@ -1,4 +1,4 @@
-"""What the command lines (``search.run``, ``search.predict``) share: bad input is one line and exit code 2."""
+"""What the command lines (``search.run``, ``.predict``, ``.evaluate``, ``.report``) share: bad input is one line and exit code 2."""
 from __future__ import annotations
 
 import argparse

@@ -21,6 +21,7 @@ from search.leaderboard import (
     write_leaderboard,
 )
 from search.progress import Progress
+from search.report import write_report
 from search.retrain import run_retraining
 from search.spec import SearchSpec
 from search.tuner import (
@@ -108,6 +109,7 @@ def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address
         table = trial_table(root, spec)
         write_leaderboard(root, table, spec)
         if not finished:
+            write_report(root, spec, table)
             return INTERRUPTED
         held = leaked_resources()
         print_summary(table, spec, root)
@@ -118,6 +120,7 @@ def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address
                 write_leaderboard(root, table, spec, retrained)
                 print_retrained(retrained)
             held = leaked_resources()
+        print(f"  report: {write_report(root, spec, table)}")
     if held:
         print(f"error: resources still held after the search: {held}; Ray did not free stopped trials' workers "
               "(ray-project/ray#54305): is ray[default] installed and the dashboard running?", file=sys.stderr)

@@ -2,16 +2,20 @@
 
 The file holds a rule or a list of rules saying which trials fail, when and how often: ``{"at_epoch": 2,
 "times": 1, "kind": "raise", "match": {"model.fusion.name": "late"}}`` makes every trial whose config
-matches raise once, at the end of its second epoch, before reporting it (``times: -1``: on every attempt;
-``kind: exit``: the worker process dies). Attempts are counted in marker files beside it, per
-trial, so a retry in a new process sees the earlier attempts.
+matches raise once, at the end of its second epoch, before reporting it (``times: -1``: on every attempt).
+Other kinds: ``kill``, the worker process is killed (SIGKILL, as by the kernel or an operator);
+``oom``, the worker asks for more memory than any machine has (PyTorch's allocator fails, as it does
+when a model outgrows the device). Attempts are counted in marker files beside it, per trial, so a
+retry in a new process sees the earlier attempts.
 """
 from __future__ import annotations
 
 import json
 import os
+import signal
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 ENV_VAR = "AVSEARCH_FAULTS"
 
@@ -38,11 +42,26 @@ def maybe_fail(trial_config: Mapping[str, Any], run_name: str, epoch: int) -> No
             inject(fault, Path(f"{path}.{run_name}.attempts"), run_name, epoch)
 
 
+def raise_fault(message: str) -> None:
+    raise InjectedFault(message)
+
+
+def kill_process(message: str) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def exhaust_memory(message: str) -> None:
+    import torch
+
+    torch.empty(1 << 50, dtype=torch.uint8)  # 1 PiB: the allocator's own out-of-memory error
+
+
+KINDS = {"raise": raise_fault, "kill": kill_process, "oom": exhaust_memory}
+
+
 def inject(fault: Mapping[str, Any], marker: Path, run_name: str, epoch: int) -> None:
     attempts = int(marker.read_text()) if marker.exists() else 0
     if fault.get("times", 1) != -1 and attempts >= fault.get("times", 1):
         return
     marker.write_text(str(attempts + 1))
-    if fault.get("kind") == "exit":
-        os._exit(1)  # a worker process that dies, not an exception
-    raise InjectedFault(f"injected fault at epoch {epoch} (attempt {attempts + 1}) of {run_name}")
+    KINDS[fault.get("kind", "raise")](f"injected fault at epoch {epoch} (attempt {attempts + 1}) of {run_name}")

@@ -27,9 +27,11 @@ def read_history(trial_dir: Path) -> list[dict[str, Any]]:
         return []
     rows: dict[int, dict[str, Any]] = {}
     for line in path.read_text().splitlines():
-        if line.strip():
+        try:
             row = json.loads(line)
-            rows[int(row["epoch"])] = row
+        except json.JSONDecodeError:  # blank, or the last line of a driver killed while writing it
+            continue
+        rows[int(row["epoch"])] = row
     return [rows[e] for e in sorted(rows)]
 
 
@@ -102,6 +104,9 @@ def trial_table(root: Path, spec: SearchSpec) -> pd.DataFrame:
         return table
     if spec.search.metric not in table:
         table[spec.search.metric] = float("nan")
+    for column in ("best_epoch", "epochs", "params"):  # counts, also where a trial that never reported has none
+        if column in table:
+            table[column] = table[column].astype("Int64")
     table = table.sort_values(spec.search.metric, ascending=spec.search.mode == "min", na_position="last", kind="stable")
     table.insert(0, "rank", range(1, len(table) + 1))
     return table.reset_index(drop=True)

@@ -176,9 +176,10 @@ def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> S
             raw = deep_merge(raw, unflatten({key: value}))
         scheduler = raw.get("scheduler")
         if "scheduler.max_t" in (overrides or {}) and isinstance(scheduler, dict):
-            # A shorter budget from the command line lowers the grace period with it.
+            # A shorter budget from the command line lowers the grace period with it (the default's too).
             max_t = scheduler["max_t"]
-            if isinstance(max_t, int) and isinstance(scheduler.get("grace_period"), int) and scheduler["grace_period"] > max_t:
+            scheduler.setdefault("grace_period", SchedulerSection.grace_period)
+            if isinstance(max_t, int) and isinstance(scheduler["grace_period"], int) and scheduler["grace_period"] > max_t:
                 scheduler["grace_period"] = max(1, max_t)
         spec = parse_spec(raw, default_name=path.stem)
     except ConfigError as e:

@@ -53,7 +53,7 @@ def ray_cluster(tmp_path_factory) -> Iterator[object]:
 def run_cli(*args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run ``python -m <args>`` from the repository root, as a user would."""
     return subprocess.run(
-        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", *args], check=False, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
         env={**os.environ, **(env or {})},
     )
 
@@ -62,7 +62,7 @@ class TrackedCommand:
     """``python -m <args>`` run as a user would, recording every process it starts (Ray's raylet, GCS,
     dashboard, workers: its descendants), so a test can prove that none outlives it."""
 
-    def __init__(self, *args: str, log: Path) -> None:
+    def __init__(self, *args: str, log: Path, env: dict[str, str] | None = None) -> None:
         import psutil
 
         self.log = log
@@ -70,6 +70,7 @@ class TrackedCommand:
             # A session of its own, as a terminal gives a command: Ctrl-C reaches its whole process group.
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", *args], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, **(env or {})},
             )
         self.started: dict[int, psutil.Process] = {}
         self.watcher = threading.Thread(target=self._watch, daemon=True)
@@ -98,6 +99,22 @@ class TrackedCommand:
 
     def output(self) -> str:
         return self.log.read_text()
+
+    def stop(self) -> None:
+        """SIGTERM to everything the command started (how `ray stop` ends a node's processes), then the
+        command itself, which `ray start --block` does not end on SIGTERM, is killed."""
+        import psutil
+
+        children = [p for p in self.started.values() if p.is_running()]
+        for p in children:
+            try:
+                p.terminate()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(children, timeout=15)
+        self.proc.kill()
+        self.proc.wait(30)
+        self.watcher.join()
 
     def left_behind(self, grace_s: float = 30.0) -> list[str]:
         """The processes it started that are still running ``grace_s`` after it exited (then killed)."""

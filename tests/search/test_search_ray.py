@@ -112,11 +112,14 @@ def epochs_reported(trial_dir: Path) -> list[int]:
     return [json.loads(line)["epoch"] for line in (trial_dir / "result.json").read_text().splitlines() if line.strip()]
 
 
-def test_a_failing_trial_is_retried_from_its_checkpoint_and_the_search_goes_on(ray_cluster, tmp_path):
-    # `late` trials raise once at epoch 2, `gated` trials at epoch 2 on every attempt
+def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the_search_goes_on(ray_cluster, tmp_path):
+    # at epoch 2: `late` trials raise once; `add` trials' worker process is killed once; `gated` trials
+    # raise on every attempt; `concat` trials run out of memory on every attempt
     ray_cluster.fault_file.write_text(json.dumps([
         {"at_epoch": 2, "times": 1, "match": {"model.fusion.name": "late"}},
+        {"at_epoch": 2, "times": 1, "kind": "kill", "match": {"model.fusion.name": "add"}},
         {"at_epoch": 2, "times": -1, "match": {"model.fusion.name": "gated"}},
+        {"at_epoch": 2, "times": -1, "kind": "oom", "match": {"model.fusion.name": "concat"}},
     ]))
     try:
         assert main([space_without_early_stopping(tmp_path), "--results", str(tmp_path / "out"), "--num-samples", "8"]) == 0
@@ -125,14 +128,15 @@ def test_a_failing_trial_is_retried_from_its_checkpoint_and_the_search_goes_on(r
     table = search_trials(tmp_path / "out" / "smoke")
     assert len(table) == 8
     by_fusion = dict(list(table.groupby("hp.model.fusion.name")))
-    assert {"late", "gated"} <= set(by_fusion), "the TPE seed no longer samples both; pick another seed"
+    assert set(by_fusion) == {"late", "add", "gated", "concat"}, "the TPE seed no longer samples all; pick another seed"
     # retried, resumed from the epoch-1 checkpoint (epoch 1 is not trained or reported twice)
-    for row in by_fusion["late"].itertuples():
-        assert row.status == "completed"
-        assert epochs_reported(tmp_path / "out" / "smoke" / "tune" / row.trial_id) == [1, 2, 3]
-    # retried up to the limit, then recorded as failed with its error; the other trials completed
+    for fusion in ("late", "add"):
+        for row in by_fusion[fusion].itertuples():
+            assert row.status == "completed"
+            assert epochs_reported(tmp_path / "out" / "smoke" / "tune" / row.trial_id) == [1, 2, 3]
+    # retried up to the limit, then recorded as failed with its error
     assert (by_fusion["gated"]["status"] == "failed").all()
     assert by_fusion["gated"]["error"].str.contains("injected fault").all()
-    others = table[~table["hp.model.fusion.name"].isin(["late", "gated"])]
-    assert (others["status"] == "completed").all()
+    assert (by_fusion["concat"]["status"] == "failed").all()
+    assert by_fusion["concat"]["error"].str.contains("can't allocate memory").all()
     assert not leaked_resources(timeout_s=5)

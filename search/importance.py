@@ -1,0 +1,85 @@
+"""Hyperparameter importance: the search's trials as an Optuna study, assessed with fANOVA.
+
+The study is rebuilt from each trial's sampled values, not from the searcher's saved state, so a
+finished, resumed or killed search is served alike. The values are replayed through the space's own
+sampling (``search.params.sample``): each rebuilt trial carries exactly the parameter names and
+distributions that the search asked Optuna for, a conditional parameter only where it existed.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+
+from search.params import Param, sample
+from search.spec import SearchSpec
+
+MIN_TRIALS = 2  # fANOVA compares trials: one tells nothing
+
+
+class NoImportance(Exception):
+    """Why importances cannot be assessed; the report says it instead of drawing them."""
+
+
+@dataclass(frozen=True)
+class Importance:
+    scores: dict[str, float]  # parameter -> share of the explained variance, highest first; sums to 1
+    trials: int
+    left_out: tuple[str, ...]  # searched, but not in every trial: fANOVA assesses only common parameters
+
+
+def optuna_values(params: Sequence[Param], sampled: Mapping[str, Any]) -> dict[str, Any]:
+    """A trial's sampled values ({key: value}, a list per repeated key) -> Optuna's {name: value}."""
+    out: dict[str, Any] = {}
+    for p in params:
+        if p.key not in sampled:
+            continue
+        named = {f"{p.key}.{i}": v for i, v in enumerate(sampled[p.key])} if p.repeat else {p.key: sampled[p.key]}
+        out.update({name: p.choices.index(v) if p.indexed else v for name, v in named.items()})
+    return out
+
+
+def rebuild_study(spec: SearchSpec, results: Iterable[tuple[Mapping[str, Any], float]]) -> optuna.Study:
+    """An in-memory study with one completed trial per (sampled values, search metric value)."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # as the searcher does: no "study created" lines
+    study = optuna.create_study(direction="maximize" if spec.search.mode == "max" else "minimize")
+    for sampled, value in results:
+        replay = optuna.trial.FixedTrial(optuna_values(spec.params, sampled))
+        sample(list(spec.params), replay)
+        study.add_trial(optuna.trial.create_trial(params=replay.params, distributions=replay.distributions, value=value))
+    return study
+
+
+def importances(spec: SearchSpec, results: Sequence[tuple[Mapping[str, Any], float]]) -> Importance:
+    """fANOVA importances of the searched parameters for the search metric.
+
+    Args:
+        results: (sampled values, metric value) of every trial that has a result.
+
+    Raises:
+        NoImportance: too few trials, no searched parameter, or none common to every trial.
+    """
+    if not spec.params:
+        raise NoImportance("the space searches no parameters (it runs presets)")
+    if len(results) < MIN_TRIALS:
+        raise NoImportance(f"fANOVA needs at least {MIN_TRIALS} trials with a result, this experiment has {len(results)}")
+    study = rebuild_study(spec, results)
+    try:
+        # Raw, not normalized: Optuna's normalization turns "explains nothing" into equal shares.
+        raw = optuna.importance.FanovaImportanceEvaluator(seed=0).evaluate(study)
+    except RuntimeError as e:  # fANOVA's "zero total variance": every trial scored the same, or was alike
+        raise NoImportance(f"fANOVA found nothing to explain ({e})") from None
+    if not raw:
+        raise NoImportance("no searched parameter is common to every trial")
+    total = sum(raw.values())
+    if not math.isfinite(total) or total <= 0:
+        raise NoImportance("the trials' metric does not vary with the parameters common to every trial")
+    searched = sorted({name for t in study.trials for name in t.params})
+    return Importance(
+        scores={name: float(value / total) for name, value in sorted(raw.items(), key=lambda kv: -kv[1])},
+        trials=len(results),
+        left_out=tuple(name for name in searched if name not in raw),
+    )
