@@ -39,6 +39,7 @@ def main() -> None:
     spec = load_spec(SMOKE, {
         "search.num_samples": args.trials, "search.max_concurrent_trials": 1,
         "scheduler": {"name": "none", "max_t": args.epochs}, "searcher.name": "random",
+        "retrain.top_k": 0,  # the search alone: retraining is not per-trial overhead
     })
     splits = load_splits(spec)
 

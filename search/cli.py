@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import NoReturn
+
+from search.artifacts import atomic_write_text
 
 
 class UserError(Exception):
@@ -24,3 +27,11 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a command's ``--out`` file atomically; a path that cannot be written is the user's to fix."""
+    try:
+        atomic_write_text(path, text)
+    except OSError as e:
+        raise UserError(f"cannot write {path}: {e.strerror or e}; pick a writable --out path") from None

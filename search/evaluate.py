@@ -24,8 +24,7 @@ import torch
 from data_utils import DataError, Split
 from data_utils.corruptions import CORRUPTIONS, corrupt
 from data_utils.loaders import NUM_CLASSES
-from search.artifacts import atomic_write_text
-from search.cli import ArgumentParser, UserError, positive_int
+from search.cli import ArgumentParser, UserError, positive_int, write_output
 from search.export import ExportError, load_exported
 from search.predict import load_test_split, predict
 from search.typed_config import did_you_mean
@@ -126,11 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = {"model": args.model_dir, "data": args.data,
                   **evaluate_model(Path(args.model_dir), load_test_split(args.data), args.corruptions, args.seed, args.batch_size)}
         if args.out is not None:
-            out = Path(args.out).expanduser()
-            try:
-                atomic_write_text(out, json.dumps(report, indent=1) + "\n")
-            except OSError as e:
-                raise UserError(f"cannot write {out}: {e.strerror or e}; pick a writable --out path") from None
+            write_output(Path(args.out).expanduser(), json.dumps(report, indent=1) + "\n")
     except (DataError, ExportError, UserError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -138,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{report['samples']} test samples of {args.data}, seed {args.seed}")
     print(table(report["corruptions"]))
     if args.out is not None:
-        print(f"wrote {out}")
+        print(f"wrote {args.out}")
     return 0
 
 

@@ -19,8 +19,7 @@ import torch
 
 from data_utils import DataError, Split, load_dataset
 from data_utils.loaders import NUM_CLASSES
-from search.artifacts import atomic_write_text
-from search.cli import ArgumentParser, UserError, positive_int
+from search.cli import ArgumentParser, UserError, positive_int, write_output
 from search.export import ExportError, load_exported
 from training.metrics import macro_f1
 
@@ -69,10 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         model = load_exported(Path(args.model_dir))
         split = load_test_split(args.data)
         predictions = predict(model, split, args.batch_size)
-        try:
-            atomic_write_text(out, submission_csv(predictions))
-        except OSError as e:
-            raise UserError(f"cannot write {out}: {e.strerror or e}; pick a writable --out path") from None
+        write_output(out, submission_csv(predictions))
     except (DataError, ExportError, UserError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
