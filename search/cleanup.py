@@ -1,9 +1,10 @@
 """Freeing what a stopped trial's Ray Train run leaves behind (ray-project/ray#54305).
 
-When Tune stops a trial (ASHA, a failure), its Train controller dies but the placement group holding
-the Train workers' CPUs/GPUs can outlive it: Ray removes it only when the job ends, or through the
-dashboard's State API (Ray's own placement-group cleaner). Where that cleaner cannot run (a cluster
-without the dashboard), the next trial waits forever for resources. This callback removes each finished
+When Tune stops a trial (ASHA, a failure, the end of search.time_budget_s), its Train controller dies
+but the placement group holding the Train workers' CPUs/GPUs can outlive it: Ray removes it only when the
+job ends, or through the dashboard's State API (Ray's own placement-group cleaner). Where that cleaner
+cannot run (a cluster without the dashboard; a machine running several Ray clusters, where the State API
+cannot tell which is meant), the next trial waits forever for resources. This callback removes each finished
 trial's placement group itself, so the search cannot hang on a leak; with the dashboard it is a no-op.
 """
 from __future__ import annotations
@@ -54,3 +55,9 @@ class ReleaseTrainResources(tune.Callback):
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self.release(trial)
+
+    def on_experiment_end(self, trials: list, **info: Any) -> None:
+        # Trials still running when the experiment ends (search.time_budget_s) get no on_trial_complete;
+        # releasing a trial twice is harmless (its group is already removed).
+        for trial in trials:
+            self.release(trial)

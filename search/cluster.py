@@ -14,9 +14,15 @@ from search.spec import SearchSpec
 from search.typed_config import ConfigError
 
 RESOURCE_KEYS = ("CPU", "GPU")
-# Environment of every Ray worker of a search. Train V2 polls its workers every 2 s by default, and a
-# worker's report() waits for that poll: 0.2 s cuts each epoch's wait and each trial's tear-down.
-WORKER_ENV = {"RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.2"}
+# Environment of every Ray worker of a search; each setting cuts per-trial overhead (bench/search_overhead.py):
+WORKER_ENV = {
+    # Train V2 polls its workers every 2 s by default, and a worker's report() waits for that poll.
+    "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.2",
+    # Two actors, so two processes, per Train run that a search does not use: a watcher of nodes being
+    # drained (Tune's retries already cover a lost node) and Prometheus metrics of Train runs.
+    "RAY_TRAIN_ENABLE_PREEMPTION_WATCHER": "0",
+    "RAY_TRAIN_METRICS_ENABLED": "0",
+}
 # ray.init waits a minute or more for a cluster that is not there; a plain TCP connect answers in seconds.
 CONNECT_TIMEOUT_S = 5.0
 
@@ -43,6 +49,12 @@ def check_reachable(address: str) -> None:
         ) from None
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @contextmanager
 def ray_cluster(address: str | None) -> Iterator[None]:
     """Join the cluster at ``address``, or start a local one (token auth kept, dashboard on 127.0.0.1).
@@ -63,8 +75,14 @@ def ray_cluster(address: str | None) -> Iterator[None]:
         except ConnectionError as e:
             raise ClusterError(f"--address {address}: {str(e).splitlines()[0]}") from None
     else:
-        # "local": a new cluster of our own, even where another one runs on this machine.
-        ray.init(address="local", include_dashboard=True, dashboard_host="127.0.0.1", **kwargs)
+        # "local": a new cluster of our own, even where another one runs on this machine. Its workers are
+        # told where its dashboard is: with several clusters on the machine, the placement-group cleaner's
+        # State API cannot tell which is its own ("Found multiple active Ray instances"), and trials that
+        # the time budget stops would keep their CPUs.
+        port = free_port()
+        env = {**WORKER_ENV, "RAY_API_SERVER_ADDRESS": f"http://127.0.0.1:{port}"}
+        ray.init(address="local", include_dashboard=True, dashboard_host="127.0.0.1", dashboard_port=port,
+                 **{**kwargs, "runtime_env": {"env_vars": env}})
     try:
         yield
     finally:

@@ -13,6 +13,7 @@ from ray import tune
 
 from search.cleanup import ReleaseTrainResources
 from search.cluster import check_resources, leaked_resources, ray_cluster
+from search.history import KeepTrialHistory
 from search.leaderboard import (
     HP,
     TUNE_DIR,
@@ -66,7 +67,7 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
             name=TUNE_DIR,
             storage_path=str(root),
             verbose=0,
-            callbacks=[progress, ReleaseTrainResources()],
+            callbacks=[progress, ReleaseTrainResources(), KeepTrialHistory()],
             failure_config=tune.FailureConfig(max_failures=spec.search.max_failures),
         ),
     )
