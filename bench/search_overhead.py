@@ -19,14 +19,14 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import ray  # noqa: E402
-import torch  # noqa: E402
+import ray
+import torch
 
-from search.cluster import ray_cluster  # noqa: E402
-from search.experiment import run_experiment  # noqa: E402
-from search.run import load_splits  # noqa: E402
-from search.spec import load_spec, parse_trial_config  # noqa: E402
-from training.trainer import train  # noqa: E402
+from search.cluster import ray_cluster
+from search.experiment import run_experiment
+from search.run import load_splits
+from search.spec import load_spec, parse_trial_config
+from training.trainer import train
 
 SMOKE = Path(__file__).resolve().parents[1] / "spaces" / "smoke.yaml"
 

@@ -20,14 +20,14 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import ray  # noqa: E402
-from ray.util.placement_group import placement_group_table  # noqa: E402
+import ray
+from ray.util.placement_group import placement_group_table
 
-from search.cluster import leaked_resources, ray_cluster  # noqa: E402
-from search.experiment import run_experiment  # noqa: E402
-from search.leaderboard import trial_table  # noqa: E402
-from search.run import load_splits  # noqa: E402
-from search.spec import load_spec  # noqa: E402
+from search.cluster import leaked_resources, ray_cluster
+from search.experiment import run_experiment
+from search.leaderboard import trial_table
+from search.run import load_splits
+from search.spec import load_spec
 
 SMOKE = Path(__file__).resolve().parents[1] / "spaces" / "smoke.yaml"
 

@@ -24,9 +24,9 @@ import numpy as np
 from .errors import DataError
 
 __all__ = [
+    "AUDIO_COEFFS",
     "AUDIO_DIM",
     "AUDIO_FRAMES",
-    "AUDIO_COEFFS",
     "IMAGE_DIM",
     "IMAGE_SIDE",
     "NUM_CLASSES",
@@ -95,7 +95,7 @@ class Split:
         """Whether this split carries labels."""
         return self.labels is not None
 
-    def subset(self, idx: np.ndarray) -> "Split":
+    def subset(self, idx: np.ndarray) -> Split:
         """Return the rows selected by ``idx`` as a new Split.
 
         Args:

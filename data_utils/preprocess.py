@@ -62,7 +62,7 @@ class Preprocessor(nn.Module):
         self.register_buffer("window", torch.hann_window(SPEC_N_FFT))
 
     @classmethod
-    def fit(cls, cfg: PreprocessConfig, images: Tensor, audio: Tensor) -> "Preprocessor":
+    def fit(cls, cfg: PreprocessConfig, images: Tensor, audio: Tensor) -> Preprocessor:
         """A preprocessor whose statistics are those of the given (training) arrays."""
         pre = cls(cfg)
         images = images.to(torch.float64)

@@ -1,6 +1,13 @@
 """Multimodal (image + audio) digit classifiers assembled from registered encoders, fusions and a head."""
 from models.audio_encoders import AUDIO_ENCODERS
-from models.classifier import Component, HeadConfig, ModelConfig, MultimodalClassifier, build_model, count_parameters
+from models.classifier import (
+    Component,
+    HeadConfig,
+    ModelConfig,
+    MultimodalClassifier,
+    build_model,
+    count_parameters,
+)
 from models.fusion import FUSIONS
 from models.image_encoders import IMAGE_ENCODERS
 

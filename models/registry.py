@@ -1,7 +1,8 @@
 """Name -> class registries, so that YAML can name a component and adding one is a class and a line."""
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 T = TypeVar("T", bound=type)
 

@@ -35,6 +35,21 @@ def remove_placement_group(pg_hex: str) -> None:
         remove(pg)
 
 
+def remove_job_placement_groups() -> None:
+    """Remove every placement group of this job that is still held; call it only once no trial runs.
+
+    What is left then is leaked: the Train run of a trial stopped before its first report (at the end of
+    search.time_budget_s), whose controller died before handing its group to Ray's cleaner and whose id
+    no report told ReleaseTrainResources. Ray would free it only when the job ends.
+    """
+    from ray.util.placement_group import placement_group_table
+
+    job = ray.get_runtime_context().get_job_id()  # a placement group's id ends with its job's
+    for pg_hex, info in placement_group_table().items():
+        if pg_hex.endswith(job) and info.get("state") != "REMOVED":
+            remove_placement_group(pg_hex)
+
+
 class ReleaseTrainResources(tune.Callback):
     """Removes a finished trial's Train placement group, a few seconds after the trial ends."""
 

@@ -11,7 +11,7 @@ import pandas as pd
 import ray
 from ray import tune
 
-from search.cleanup import ReleaseTrainResources
+from search.cleanup import ReleaseTrainResources, remove_job_placement_groups
 from search.cluster import check_resources, leaked_resources, ray_cluster
 from search.history import KeepTrialHistory
 from search.leaderboard import (
@@ -113,6 +113,9 @@ def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address
             write_report(root, spec, table)
             return INTERRUPTED
         held = leaked_resources()
+        if held:  # trials the time budget stopped before their first report: nothing else frees their workers
+            remove_job_placement_groups()
+            held = leaked_resources()
         print_summary(table, spec, root)
         if not held and not table.empty:
             gpus = gpus_per_worker(spec, ray.cluster_resources().get("GPU", 0.0))

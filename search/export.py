@@ -25,8 +25,9 @@ import os
 import shutil
 import uuid
 import warnings
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping, get_args
+from typing import Any, get_args
 
 import torch
 from torch import Tensor, nn

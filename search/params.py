@@ -9,8 +9,9 @@ exactly the parameters that exist, so Optuna sees the true conditional structure
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 from search.typed_config import ConfigError, check_keys, did_you_mean, join
 

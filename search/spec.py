@@ -7,14 +7,22 @@ random, then built into typed configs).
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import numpy as np
 import yaml
 
-from search.params import Param, RecordingSuggester, deep_merge, parse_params, sample, unflatten
+from search.params import (
+    Param,
+    RecordingSuggester,
+    deep_merge,
+    parse_params,
+    sample,
+    unflatten,
+)
 from search.typed_config import ConfigError, check_keys, from_dict
 from training.config import TrialConfig
 

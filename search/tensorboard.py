@@ -7,8 +7,9 @@ and parallel-coordinates views.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 SCALARS = ("train_loss", "val_loss", "val_accuracy", "val_f1", "val_robust_f1", "lr")
 

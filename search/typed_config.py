@@ -9,7 +9,8 @@ import dataclasses
 import difflib
 import types
 import typing
-from typing import Any, Literal, Mapping, TypeVar, Union
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar, Union
 
 from models.classifier import Component
 from models.registry import Registry

@@ -18,7 +18,7 @@ from search.cleanup import PG_KEY, current_placement_group_id
 CHECKPOINT_FILE = "checkpoint.pt"
 
 
-def load_checkpoint(checkpoint: "ray.train.Checkpoint") -> dict[str, Any]:
+def load_checkpoint(checkpoint: ray.train.Checkpoint) -> dict[str, Any]:
     """The trainer's checkpoint dict from a Ray checkpoint (tensors and numbers only: no unpickling)."""
     import torch
 

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.hooks import RemovableHandle
 
 from data_utils.augment import augment
 from data_utils.corruptions import corrupt
@@ -114,15 +115,26 @@ def batches(n: int, batch_size: int, gen: torch.Generator, device: torch.device)
     return [b for b in order.split(batch_size) if b.numel() > 1]
 
 
+def eval_batch_size(device: torch.device) -> int:
+    # On CPU, past a few hundred samples the conv activations of a batch spill out of the caches: the
+    # report1 model evaluates 1.5x faster in batches of 256 than of 1024. A GPU wants fewer, larger launches.
+    return 256 if device.type == "cpu" else 1024
+
+
 @torch.no_grad()
-def evaluate(model: nn.Module, pre: Preprocessor, data: DeviceSplit, batch_size: int = 1024, amp: bool = True) -> dict[str, Any]:
+def evaluate(model: nn.Module, pre: Preprocessor, data: DeviceSplit, batch_size: int | None = None, amp: bool = True) -> dict[str, Any]:
     """Loss, accuracy, macro F1 and predictions of ``model`` on a normalized split.
+
+    Args:
+        batch_size: samples per forward pass; None picks ``eval_batch_size`` of the split's device.
 
     Returns:
         {"loss": float, "accuracy": float, "f1": float, "predictions": Tensor (N,)}
     """
     model.eval()
     device = data.labels.device
+    if batch_size is None:
+        batch_size = eval_batch_size(device)
     losses, preds = [], []
     for start in range(0, len(data), batch_size):
         sl = slice(start, start + batch_size)
@@ -138,6 +150,30 @@ def evaluate(model: nn.Module, pre: Preprocessor, data: DeviceSplit, batch_size:
         "f1": macro_f1(pred, data.labels, num_classes),
         "predictions": pred,
     }
+
+
+def channels_last_grad(grad: Tensor) -> Tensor:
+    return grad.contiguous(memory_format=torch.channels_last)
+
+
+def keep_backward_channels_last(model: nn.Module) -> list[RemovableHandle]:
+    """Keep the backward pass channels-last through every Flatten of a channels-last feature map.
+
+    Flatten copies the map to the contiguous layout and autograd hands its gradient back in that layout, so
+    the backward kernels of the blocks before it (dropout, max-pool, ReLU, batch norm, conv) get mixed
+    layouts and take slow paths: max-pool's alone copies its input, indices and gradient to match. Turning
+    that one small gradient back to channels-last keeps them on their fast paths; the math is unchanged.
+
+    Returns:
+        The hooks' handles: remove them before scripting or exporting the model (TorchScript rejects hooks).
+    """
+
+    def on_flatten(module: nn.Module, args: tuple[Tensor, ...]) -> None:
+        (x,) = args
+        if x.requires_grad and x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
+            x.register_hook(channels_last_grad)
+
+    return [m.register_forward_pre_hook(on_flatten) for m in model.modules() if isinstance(m, nn.Flatten)]
 
 
 def distributed_rank() -> tuple[int, int]:
@@ -198,6 +234,7 @@ def train(
     model = model.to(memory_format=torch.channels_last)
     for split in (train_data, *val_sets.values()):
         split.image = split.image.contiguous(memory_format=torch.channels_last)
+    layout_hooks = keep_backward_channels_last(model)
     net: nn.Module = model
     if world > 1:
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
@@ -264,4 +301,6 @@ def train(
         })
         if on_epoch is not None:
             on_epoch(history[-1], checkpoint)
+    for hook in layout_hooks:
+        hook.remove()
     return TrainResult(history, model, pre)

@@ -9,7 +9,15 @@ import pytest
 import torch
 from torch import nn
 
-from models import AUDIO_ENCODERS, FUSIONS, IMAGE_ENCODERS, Component, HeadConfig, ModelConfig, build_model
+from models import (
+    AUDIO_ENCODERS,
+    FUSIONS,
+    IMAGE_ENCODERS,
+    Component,
+    HeadConfig,
+    ModelConfig,
+    build_model,
+)
 from models.audio_encoders import AudioCNN1d, AudioCNN2d, GRUEncoder, LSTMEncoder
 from models.fusion import AttentionFusion, BilinearFusion, GatedFusion
 from models.image_encoders import ImageCNN

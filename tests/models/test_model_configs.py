@@ -8,9 +8,22 @@ from dataclasses import fields, is_dataclass
 
 import pytest
 
-from models import AUDIO_ENCODERS, FUSIONS, IMAGE_ENCODERS, Component, HeadConfig, ModelConfig
+from models import (
+    AUDIO_ENCODERS,
+    FUSIONS,
+    IMAGE_ENCODERS,
+    Component,
+    HeadConfig,
+    ModelConfig,
+)
 from models.audio_encoders import AudioCNN1d, AudioCNN2d, GRUEncoder, LSTMEncoder
-from models.fusion import AddFusion, AttentionFusion, BilinearFusion, ConcatFusion, GatedFusion
+from models.fusion import (
+    AddFusion,
+    AttentionFusion,
+    BilinearFusion,
+    ConcatFusion,
+    GatedFusion,
+)
 from models.image_encoders import ImageCNN
 from models.layers import MLPEncoder
 
