@@ -13,10 +13,9 @@ import psutil
 import pytest
 
 from tests.conftest import ROOT, run_cli
-from tests.search.test_search_ray import search_trials
+from tests.search.test_search_ray import search_trials, space_without_early_stopping
 
 pytestmark = pytest.mark.ray
-SMOKE = str(ROOT / "spaces" / "smoke.yaml")
 EPOCHS = 3
 
 
@@ -32,7 +31,9 @@ def completed_trials(tune_dir: Path) -> dict[str, list[int]]:
 
 def test_resume_after_the_driver_is_killed_loses_no_completed_trial(tmp_path):
     log = open(tmp_path / "first.log", "w")
-    args = [SMOKE, "--results", str(tmp_path), "--num-samples", "6", "--max-epochs", str(EPOCHS)]
+    # No early stopping and no retraining: every trial runs all its epochs, so two complete while others
+    # still run (with ASHA, the search could end before a second trial completes).
+    args = [space_without_early_stopping(tmp_path), "--results", str(tmp_path), "--num-samples", "6"]
     driver = subprocess.Popen([sys.executable, "-m", "search.run", *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     tune_dir = tmp_path / "smoke" / "tune"
     deadline = time.monotonic() + 300
@@ -50,7 +51,7 @@ def test_resume_after_the_driver_is_killed_loses_no_completed_trial(tmp_path):
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     # the local Ray cluster the killed driver started went down with it (its agents notice within a
     # minute that their raylet is gone): no process left behind
-    gone, alive = psutil.wait_procs(started, timeout=60)
+    _, alive = psutil.wait_procs(started, timeout=60)
     left = [" ".join(p.cmdline()[:2]) for p in alive if p.is_running()]
     for proc in alive:
         proc.kill()
