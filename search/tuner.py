@@ -16,7 +16,6 @@ import optuna
 import ray
 import ray.train
 from ray import tune
-from ray.train.torch import TorchTrainer
 from ray.tune.integration.ray_train import TuneReportCallback
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search import BasicVariantGenerator, Searcher
@@ -24,6 +23,7 @@ from ray.tune.search.optuna import OptunaSearch
 
 from search.params import Param, sample
 from search.spec import SAMPLED, SearchSpec
+from search.torch_trainer import LeanTorchTrainer
 from search.worker import train_loop_per_worker
 
 TRAIN_DIR = "train"  # one Ray Train run per trial, named by its trial id (stable across restores)
@@ -109,7 +109,7 @@ def make_driver(
     def driver(sampled: dict[str, Any]) -> None:
         started = time.time()
         trial_id = tune.get_context().get_trial_id()
-        trainer = TorchTrainer(
+        trainer = LeanTorchTrainer(
             train_loop_per_worker,
             train_loop_config={
                 "trial": resolve(sampled), "data": [data_ref], "threads": max(1, int(res.cpus_per_worker)), "t_driver": started,
