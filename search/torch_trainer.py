@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from ray.train.torch import TorchTrainer
 from ray.train.v2._internal.callbacks import DatasetsCallback
-from ray.train.v2._internal.callbacks.placement_group_callback import PlacementGroupCleanerCallback
+from ray.train.v2._internal.callbacks.placement_group_callback import (
+    PlacementGroupCleanerCallback,
+)
 
 # The cleaner asks the State API whether the controller lives: a small HTTP request per run and interval.
 CLEANER_CHECK_INTERVAL_S = 0.2

@@ -15,7 +15,9 @@ def loop() -> None:
 
 def test_a_run_without_datasets_starts_no_dataset_manager_and_its_cleaner_polls_quicker(ray_cluster, tmp_path):
     import ray.train
-    from ray.train.v2._internal.callbacks.placement_group_callback import PlacementGroupCleanerCallback
+    from ray.train.v2._internal.callbacks.placement_group_callback import (
+        PlacementGroupCleanerCallback,
+    )
     from ray.util.state import list_actors
 
     from search.torch_trainer import CLEANER_CHECK_INTERVAL_S, LeanTorchTrainer
