@@ -13,8 +13,8 @@ table, the machine, the settings, the two targets' verdicts) and, beside it, the
 versus compute curves as a PNG. Experiments land in ``--results`` (one folder each, git-ignored).
 
 "Compute" is the sum of the trials' per-epoch training + evaluation seconds on one CPU thread (the
-leaderboard's train_seconds), measured the same way for every arm. Each search gets a wall budget of step
-1's compute divided by the trials that run at once, so its compute cannot exceed step 1's.
+leaderboard's train_seconds), measured the same way for every arm. Each search ends once its trials'
+compute reaches step 1's (``search.compute_budget_s``); trials' start-up is counted in neither.
 
 The defaults (half the training data, 6 epochs, 3 seeds) are sized for 2 CPU cores and no GPU: 17 to 21
 minutes on a shared 2-core machine (load average 6 to 30). ``--max-train 0`` uses all 8,000 training samples.
@@ -381,13 +381,14 @@ def run_benchmark(args: argparse.Namespace, results: Path) -> dict[str, Any]:
         budget = experiment_compute(results / "presets")
         if not budget:
             sys.exit(f"error: step 1 trained nothing; see {results / 'presets'}")
-        wall_budget = args.budget_minutes * 60 if args.budget_minutes else budget / slots
-        print(f"\nstep 1 compute: {budget:.0f} s; each search gets {wall_budget:.0f} s of wall time, {slots} trials at once", flush=True)
+        wall_budget = args.budget_minutes * 60 if args.budget_minutes else None
+        limit = {"search.time_budget_s": wall_budget} if wall_budget else {"search.compute_budget_s": budget}
+        print(f"\nstep 1 compute: {budget:.0f} s; each search gets {json.dumps(limit)}, {slots} trials at once", flush=True)
         for name, (space, over, _) in SEARCHES.items():
             train, val = split_data(space, pool)
             scheduler = load_spec(SPACES / space).scheduler
             grace = max(1, scheduler.grace_period * args.epochs // scheduler.max_t)  # the file's ratio, for fewer epochs
-            search_over = {**common, "search.num_samples": args.max_trials, "search.time_budget_s": wall_budget,
+            search_over = {**common, "search.num_samples": args.max_trials, **limit,
                            "scheduler.grace_period": grace, "searcher.n_startup_trials": args.startup_trials,
                            "retrain.seeds": args.seeds, "retrain.ablation": False, **over}
             walls[name] = run(space, name, search_over, {"train": train, "val": val, "test": test, "source": source}, results)
@@ -453,10 +454,9 @@ def markdown(outcome: Outcome, histories: dict[str, pd.DataFrame], verdicts: lis
     load = ", ".join(f"{when} {a:.1f} / {b:.1f} / {c:.1f}" for when, (a, b, c) in zip(("at the start", "at the end"), facts["load"]))
     asha = outcome.specs["tpe_asha"][0].scheduler
     budget_text = (
-        f"- budget: step 1's compute, {budget:.0f} s. Tune's budget is wall time, so each search got `search.time_budget_s` =\n"
-        f"  {facts['wall_budget_s']:.0f} s with {slots} trials at once: its compute cannot exceed step 1's. Per-trial start-up (Ray\n"
-        "  Train workers) counts against the wall budget but is not compute, so a search of many short trials (ASHA) spends\n"
-        "  less of it on training"
+        f"- budget: step 1's compute, {budget:.0f} s: each search ended once its trials' epochs added up to it\n"
+        "  (`search.compute_budget_s`; the trials running then were stopped). Start-up of trials (Ray Train workers) is\n"
+        "  counted in no arm's compute"
         if settings["budget_minutes"] is None else
         f"- budget: each search got `search.time_budget_s` = {facts['wall_budget_s']:.0f} s (`--budget-minutes`), whatever step 1's\n"
         f"  compute ({budget:.0f} s)"

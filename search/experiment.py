@@ -11,6 +11,7 @@ import pandas as pd
 import ray
 from ray import tune
 
+from search.budget import ComputeBudget
 from search.cleanup import ReleaseTrainResources, remove_job_placement_groups
 from search.cluster import check_resources, leaked_resources, ray_cluster
 from search.history import KeepTrialHistory
@@ -69,6 +70,7 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
             verbose=0,
             callbacks=[progress, ReleaseTrainResources(), KeepTrialHistory()],
             failure_config=tune.FailureConfig(max_failures=spec.search.max_failures),
+            stop=ComputeBudget(spec.search.compute_budget_s) if spec.search.compute_budget_s else None,
         ),
     )
 
@@ -113,7 +115,7 @@ def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address
             write_report(root, spec, table)
             return INTERRUPTED
         held = leaked_resources()
-        if held:  # trials the time budget stopped before their first report: nothing else frees their workers
+        if held:  # trials a budget stopped before their first report: nothing else frees their workers
             remove_job_placement_groups()
             held = leaked_resources()
         print_summary(table, spec, root)

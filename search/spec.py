@@ -48,7 +48,9 @@ class SearchSection:
     mode: Literal["max", "min"] = "max"
     num_samples: int = 16  # trials
     max_concurrent_trials: int = 2
-    time_budget_s: float | None = None  # stop starting trials after this many seconds
+    time_budget_s: float | None = None  # stop the search after this many seconds of wall time
+    # ... or once its trials' epochs add up to this many seconds of training and evaluation (search.budget)
+    compute_budget_s: float | None = None
     max_failures: int = 1  # retries of a trial that raised, from its last checkpoint
 
     def __post_init__(self) -> None:
@@ -56,8 +58,9 @@ class SearchSection:
             raise ValueError(f"num_samples must be >= 1, got {self.num_samples}")
         if self.max_concurrent_trials < 1:
             raise ValueError(f"max_concurrent_trials must be >= 1, got {self.max_concurrent_trials}")
-        if self.time_budget_s is not None and self.time_budget_s <= 0:
-            raise ValueError(f"time_budget_s must be > 0, got {self.time_budget_s}")
+        for key in ("time_budget_s", "compute_budget_s"):
+            if getattr(self, key) is not None and getattr(self, key) <= 0:
+                raise ValueError(f"{key} must be > 0, got {getattr(self, key)}")
         if self.max_failures < 0:
             raise ValueError(f"max_failures must be >= 0, got {self.max_failures}")
         if (self.metric == "val_loss") != (self.mode == "min"):

@@ -140,3 +140,17 @@ def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the
     assert (by_fusion["concat"]["status"] == "failed").all()
     assert by_fusion["concat"]["error"].str.contains("can't allocate memory").all()
     assert not leaked_resources(timeout_s=5)
+
+
+def test_a_compute_budget_ends_the_search_once_its_epochs_add_up_to_it(ray_cluster, tmp_path):
+    space = Path(space_without_early_stopping(tmp_path))
+    raw = yaml.safe_load(space.read_text())
+    raw["search"]["compute_budget_s"] = 1.0
+    space.write_text(yaml.safe_dump(raw))
+    assert main([str(space), "--results", str(tmp_path / "out"), "--num-samples", "40"]) == 0
+
+    root = tmp_path / "out" / "smoke"
+    spent = [json.loads(line)["seconds"] for f in (root / "tune").glob("*/result.json") for line in f.read_text().splitlines() if line.strip()]
+    assert sum(spent) >= 1.0
+    assert len(search_trials(root)) < 40  # demo epochs take a fraction of a second: the budget, not the count, ended it
+    assert not leaked_resources(timeout_s=5)

@@ -66,6 +66,8 @@ BAD_SPACES = [
     (MINIMAL + "search: {num_sample: 3}\n", "search.num_sample: unknown key (did you mean 'num_samples'?)"),
     (MINIMAL + "search: {num_samples: three}\n", "search.num_samples: expected an integer, got 'three'"),
     (MINIMAL + "search: {num_samples: 0}\n", "num_samples must be >= 1, got 0"),
+    (MINIMAL + "search: {compute_budget_s: 0}\n", "compute_budget_s must be > 0, got 0"),
+    (MINIMAL + "search: {time_budget_s: -5}\n", "time_budget_s must be > 0, got -5"),
     (MINIMAL + "search: {metric: val_loss, mode: max}\n", "does not fit metric"),
     (MINIMAL + "search: {metric: val_f2}\n", "search.metric: got 'val_f2'; valid: 'val_f1', 'val_accuracy', 'val_loss', 'val_robust_f1'"),
     (MINIMAL + "search: {metric: val_robust_f1, mode: min}\n", "does not fit metric"),
@@ -183,3 +185,15 @@ def test_configs_from_rays_optuna_searcher_build_for_every_kind_of_parameter():
             assert len(trial.model.image.params.channels) == config["_image_blocks"]
     err = pickle.loads(pickle.dumps(ConfigError("a.b", "bad")))  # raised in Ray workers, unpickled by the driver
     assert str(err) == "a.b: bad"
+
+
+def test_the_compute_budget_counts_each_reported_epochs_seconds_and_then_ends_the_search():
+    from search.budget import ComputeBudget
+
+    budget = ComputeBudget(2.0)
+    assert budget("a", {"seconds": 1.5}) is False  # it never stops a trial alone
+    assert not budget.stop_all()
+    budget("b", {"epoch": 1})  # a result without seconds costs nothing
+    assert not budget.stop_all()
+    budget("b", {"seconds": 0.5})
+    assert budget.stop_all()
