@@ -50,7 +50,10 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
     os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")
     if resume:
         return tune.Tuner.restore(str(root / TUNE_DIR), trainable=trainable, resume_unfinished=True, resume_errored=True)
-    progress = Progress(spec.search.metric, spec.search.mode, num_trials(spec), spec.scheduler.max_t)
+    progress = Progress(
+        spec.search.metric, spec.search.mode, num_trials(spec), spec.scheduler.max_t,
+        time_budget_s=spec.search.time_budget_s, compute_budget_s=spec.search.compute_budget_s,
+    )
     return tune.Tuner(
         trainable,
         param_space=param_space(spec),

@@ -17,8 +17,13 @@ def short_config(config: dict[str, Any], limit: int = 6) -> str:
 class Progress(tune.Callback):
     """Prints one line per finished trial and a status line at most every ``every_s`` seconds."""
 
-    def __init__(self, metric: str, mode: str, num_trials: int, max_t: int, every_s: float = 30.0) -> None:
+    def __init__(
+        self, metric: str, mode: str, num_trials: int, max_t: int, every_s: float = 30.0,
+        time_budget_s: float | None = None, compute_budget_s: float | None = None,
+    ) -> None:
         self.metric, self.mode, self.num_trials, self.max_t = metric, mode, num_trials, max_t
+        self.time_budget_s, self.compute_budget_s = time_budget_s, compute_budget_s
+        self.compute_s = 0.0  # the epochs' training + evaluation seconds reported so far
         self.every_s = every_s  # no stream kept: Tune pickles its callbacks with the experiment state
         self.start = time.monotonic()
         self.last_print = 0.0
@@ -37,6 +42,7 @@ class Progress(tune.Callback):
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         self.epochs[trial.trial_id] = int(result.get("epoch", 0))
+        self.compute_s += float(result.get("seconds", 0.0))
         value = result.get(self.metric)
         if value is not None and self.better(value):
             self.best = (value, trial.trial_id, trial.config)
@@ -59,6 +65,18 @@ class Progress(tune.Callback):
         print(f"[{self.elapsed()}] {event}")
         self.status()
 
+    def remaining_s(self, finished: int) -> float | None:
+        """The soonest end among the trial count's, the wall budget's and the compute budget's, at the pace so far."""
+        elapsed = time.monotonic() - self.start
+        ends = []
+        if finished:
+            ends.append(elapsed / finished * (self.num_trials - finished))
+        if self.time_budget_s:
+            ends.append(self.time_budget_s - elapsed)
+        if self.compute_budget_s and self.compute_s:
+            ends.append(elapsed / self.compute_s * (self.compute_budget_s - self.compute_s))
+        return max(0.0, min(ends)) if ends else None
+
     def elapsed(self) -> str:
         return fmt_seconds(time.monotonic() - self.start)
 
@@ -67,8 +85,10 @@ class Progress(tune.Callback):
         finished = sum(self.counts.values())
         counts = ", ".join(f"{n} {k}" for k, n in self.counts.items())
         line = f"[{self.elapsed()}] {finished}/{self.num_trials} trials finished ({counts}), {len(self.running)} running"
-        if finished:
-            remaining = (time.monotonic() - self.start) / finished * (self.num_trials - finished)
+        if self.compute_budget_s:
+            line += f", compute {self.compute_s:.0f}/{self.compute_budget_s:.0f} s"
+        remaining = self.remaining_s(finished)
+        if remaining is not None:
             line += f", ~{fmt_seconds(remaining)} left"
         if self.best is not None:
             value, trial_id, config = self.best
