@@ -16,8 +16,8 @@ versus compute curves as a PNG. Experiments land in ``--results`` (one folder ea
 leaderboard's train_seconds), measured the same way for every arm. Each search ends once its trials'
 compute reaches step 1's (``search.compute_budget_s``); trials' start-up is counted in neither.
 
-The defaults (half the training data, 6 epochs, 3 seeds) are sized for 2 CPU cores and no GPU: 17 to 21
-minutes on a shared 2-core machine (load average 6 to 30). ``--max-train 0`` uses all 8,000 training samples.
+The defaults (half the training data, 6 epochs, 3 seeds) are sized for 2 CPU cores and no GPU: 17 to 22
+minutes on a 2-core machine (load average 2 to 30). ``--max-train 0`` uses all 8,000 training samples.
 
     python bench/real_benchmark.py [--data ../shared/datasets/avdigits] [--max-train 4000] [--epochs 6]
 """
@@ -88,7 +88,8 @@ class Row:
 
     def mean_std(self, corruption: str, metric: str) -> tuple[float, float]:
         values = [s[corruption][metric] for s in self.scores]
-        return float(np.mean(values)), float(np.std(values))
+        std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0  # the sample std: 3 seeds are a small sample
+        return float(np.mean(values)), std
 
 
 def parse_args() -> argparse.Namespace:
@@ -502,7 +503,7 @@ evaluation epochs, so other work on the machine inflates them (see the load aver
 
 ## Results
 
-Test macro F1 and accuracy are mean ± std over seeds; the corruption columns are the mean test macro F1.
+Test macro F1 and accuracy are mean ± sample standard deviation over seeds; the corruption columns are the mean test macro F1.
 "CPU s: one model" is the compute of one seed's training (no GPU); "CPU s: search" the search's compute
 before retraining.
 
