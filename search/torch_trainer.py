@@ -1,30 +1,39 @@
-"""Ray Train's ``TorchTrainer`` without the start-up and shut-down waits that a search pays once per trial.
+"""Ray Train runs without the start-up and shut-down waits that a search pays once per trial.
 
-A Train V2 run starts five Ray actors, each its own process, and waits on two of them for nothing a search
-uses (measured with ``bench/search_overhead.py``, Ray 2.60, 2 cores):
+A Train V2 run starts five Ray actors, each its own process, and waits on parts of them that a search does
+not use (measured with ``bench/search_overhead.py``, Ray 2.60, 2 cores):
 - a ``DatasetManager`` for Ray Data datasets, started after the workers and waited on: about 1.1 s per run.
   Trials read their splits from the object store, never through Train's ``datasets``, so a run without
   datasets goes without it;
 - the ``PlacementGroupCleaner`` that frees a run's placement group if its controller dies (the fix for
   ray-project/ray#54305 that a search relies on) polls once a second, and the controller waits for the poll
-  in flight when it shuts down: up to 1 s per run. It polls every ``CLEANER_CHECK_INTERVAL_S`` here.
+  in flight when it shuts down: up to 1 s per run. It polls every ``CLEANER_CHECK_INTERVAL_S`` here;
+- ``TorchTrainer``'s backend sets up a torch.distributed process group, and makes the controller import
+  torch, even for one worker, which has no gradients to share. A one-worker trial runs as a plain
+  data-parallel run instead; several workers get the ``TorchTrainer`` (DistributedDataParallel needs it).
 
-Both are Train's private callbacks: `tests/search/test_torch_trainer.py` fails if a Ray upgrade renames them.
+The first two are Train's private callbacks: `tests/search/test_torch_trainer.py` fails if a Ray upgrade
+renames them.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import ray.train
 from ray.train.torch import TorchTrainer
 from ray.train.v2._internal.callbacks import DatasetsCallback
 from ray.train.v2._internal.callbacks.placement_group_callback import (
     PlacementGroupCleanerCallback,
 )
+from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
 
 # The cleaner asks the State API whether the controller lives: a small HTTP request per run and interval.
 CLEANER_CHECK_INTERVAL_S = 0.2
 
 
-class LeanTorchTrainer(TorchTrainer):
-    """A ``TorchTrainer`` with no Ray Data machinery when it has no datasets, and a quicker cleaner."""
+class LeanCallbacks:
+    """No Ray Data machinery when a run has no datasets, and a quicker placement-group cleaner."""
 
     def _create_default_callbacks(self) -> list:
         callbacks = []
@@ -35,3 +44,20 @@ class LeanTorchTrainer(TorchTrainer):
                 callback = PlacementGroupCleanerCallback(check_interval_s=CLEANER_CHECK_INTERVAL_S)
             callbacks.append(callback)
         return callbacks
+
+
+class LeanTorchTrainer(LeanCallbacks, TorchTrainer):
+    """A ``TorchTrainer`` (a torch.distributed group across its workers) with lean callbacks."""
+
+
+class LeanSingleWorkerTrainer(LeanCallbacks, DataParallelTrainer):
+    """One Train worker with no process group, with lean callbacks."""
+
+
+def make_trainer(
+    train_loop: Callable[[dict[str, Any]], None], train_loop_config: dict[str, Any],
+    scaling_config: ray.train.ScalingConfig, run_config: ray.train.RunConfig,
+) -> DataParallelTrainer:
+    """The Train run of one trial: a ``TorchTrainer`` when several workers share the trial, else one worker."""
+    cls = LeanTorchTrainer if scaling_config.num_workers > 1 else LeanSingleWorkerTrainer
+    return cls(train_loop, train_loop_config=train_loop_config, scaling_config=scaling_config, run_config=run_config)

@@ -1,4 +1,4 @@
-"""The Tune layer: searcher, scheduler and the per-trial driver that runs a Ray Train ``TorchTrainer``.
+"""The Tune layer: searcher, scheduler and the per-trial driver that runs a Ray Train run (``search.torch_trainer``).
 
 Three layers, as in Ray's Train + Tune guide: the Train worker function (``search.worker``), the per-trial
 driver built here (it owns no compute: its Train workers hold the trial's CPUs/GPUs), and the ``Tuner``.
@@ -23,7 +23,7 @@ from ray.tune.search.optuna import OptunaSearch
 
 from search.params import Param, sample
 from search.spec import SAMPLED, SearchSpec
-from search.torch_trainer import LeanTorchTrainer
+from search.torch_trainer import make_trainer
 from search.worker import train_loop_per_worker
 
 TRAIN_DIR = "train"  # one Ray Train run per trial, named by its trial id (stable across restores)
@@ -92,7 +92,7 @@ def make_driver(
     spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, use_gpu: bool, gpus: float,
     resolve: Callable[[dict], dict] | None = None, keep_best: bool = True,
 ) -> Callable[[dict], None]:
-    """The Tune function trainable of one trial: build the trial's config and run its TorchTrainer.
+    """The Tune function trainable of one trial: build the trial's config and run its Ray Train run.
 
     Args:
         resolve: Tune's trial config -> the full trial config (default: the space's fixed + sampled values).
@@ -109,7 +109,7 @@ def make_driver(
     def driver(sampled: dict[str, Any]) -> None:
         started = time.time()
         trial_id = tune.get_context().get_trial_id()
-        trainer = LeanTorchTrainer(
+        trainer = make_trainer(
             train_loop_per_worker,
             train_loop_config={
                 "trial": resolve(sampled), "data": [data_ref], "threads": max(1, int(res.cpus_per_worker)), "t_driver": started,

@@ -35,6 +35,7 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
                  "tensorboard": this trial's TensorBoard run folder, or None}
     """
     worker_start = time.time()
+    import ray.train.torch
     import torch
 
     from search.faults import maybe_fail

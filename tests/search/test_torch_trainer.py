@@ -1,40 +1,69 @@
-"""LeanTorchTrainer: a Train run without datasets starts no Ray Data actor, and its placement-group cleaner
-polls quicker. Both lean on Train's private callbacks, so a Ray upgrade that changes them fails here."""
+"""A trial's Train run (search.torch_trainer): one worker runs without a torch.distributed group, several share
+one; neither starts a Ray Data actor, and the placement-group cleaner polls quicker. The callbacks are Train's
+private ones, so a Ray upgrade that changes them fails here."""
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.ray
 
 
-def loop() -> None:
+def record_process_group(config: dict) -> None:
+    import json
+    import pathlib
+
     import ray.train
+    import torch.distributed as dist
 
-    ray.train.report({"done": 1})
+    rank = ray.train.get_context().get_world_rank()
+    group = dist.get_world_size() if dist.is_initialized() else None
+    pathlib.Path(config["out"], f"rank{rank}.json").write_text(json.dumps(group))
 
 
-def test_a_run_without_datasets_starts_no_dataset_manager_and_its_cleaner_polls_quicker(ray_cluster, tmp_path):
+def run(tmp_path: Path, workers: int) -> tuple[object, dict[int, int | None], set[str]]:
+    """Runs a trial's Train run of ``workers`` workers; returns it, each rank's process group size, and
+    the DatasetManager actors it started."""
     import ray.train
-    from ray.train.v2._internal.callbacks.placement_group_callback import (
-        PlacementGroupCleanerCallback,
-    )
     from ray.util.state import list_actors
 
-    from search.torch_trainer import CLEANER_CHECK_INTERVAL_S, LeanTorchTrainer
+    from search.torch_trainer import make_trainer
 
-    def actors(cls: str) -> set[str]:
-        return {a.actor_id for a in list_actors(filters=[("class_name", "=", cls)], limit=10_000)}
+    def managers() -> set[str]:
+        return {a.actor_id for a in list_actors(filters=[("class_name", "=", "DatasetManager")], limit=10_000)}
 
-    managers, controllers = actors("DatasetManager"), actors("TrainController")
-    trainer = LeanTorchTrainer(
-        loop,
-        scaling_config=ray.train.ScalingConfig(num_workers=1, resources_per_worker={"CPU": 1}),
-        run_config=ray.train.RunConfig(name="lean", storage_path=str(tmp_path)),
+    before = managers()
+    out = tmp_path / f"w{workers}"
+    out.mkdir()
+    trainer = make_trainer(
+        record_process_group, {"out": str(out)},
+        scaling_config=ray.train.ScalingConfig(num_workers=workers, resources_per_worker={"CPU": 1}),
+        run_config=ray.train.RunConfig(name=f"lean{workers}", storage_path=str(tmp_path)),
     )
-    cleaners = [c for c in trainer._create_default_callbacks() if isinstance(c, PlacementGroupCleanerCallback)]
     trainer.fit()
+    groups = {int(f.stem.removeprefix("rank")): json.loads(f.read_text()) for f in out.glob("rank*.json")}
+    return trainer, groups, managers() - before
 
-    assert actors("TrainController") - controllers, "the run must have started a Train controller"
-    assert actors("DatasetManager") == managers
+
+def test_one_worker_runs_without_a_process_group_or_a_dataset_manager(ray_cluster, tmp_path):
+    from ray.train.v2._internal.callbacks.placement_group_callback import PlacementGroupCleanerCallback
+
+    from search.torch_trainer import CLEANER_CHECK_INTERVAL_S
+
+    trainer, groups, managers = run(tmp_path, workers=1)
+    assert groups == {0: None}
+    assert not managers
     # Train's own cleaner polls once a second, and its controller waits for the poll in flight.
+    cleaners = [c for c in trainer._create_default_callbacks() if isinstance(c, PlacementGroupCleanerCallback)]
     assert [c._check_interval_s for c in cleaners] == [CLEANER_CHECK_INTERVAL_S]
+
+
+def test_several_workers_share_a_torch_process_group(ray_cluster, tmp_path):
+    from search.torch_trainer import LeanTorchTrainer
+
+    trainer, groups, managers = run(tmp_path, workers=2)  # one per node of the test cluster
+    assert isinstance(trainer, LeanTorchTrainer)
+    assert groups == {0: 2, 1: 2}
+    assert not managers
