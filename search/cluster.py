@@ -23,6 +23,9 @@ WORKER_ENV = {
     "RAY_TRAIN_ENABLE_PREEMPTION_WATCHER": "0",
     "RAY_TRAIN_METRICS_ENABLED": "0",
 }
+# Ray's switch for "clusters may not span machines" (its default on macOS and Windows): the node's IP is
+# then 127.0.0.1, and Ray 2.60 binds its GCS, raylets and workers there instead of to every interface.
+SINGLE_MACHINE_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 # ray.init waits a minute or more for a cluster that is not there; a plain TCP connect answers in seconds.
 CONNECT_TIMEOUT_S = 5.0
 
@@ -56,8 +59,30 @@ def free_port() -> int:
 
 
 @contextmanager
+def loopback_only() -> Iterator[None]:
+    """Ray nodes started inside listen on 127.0.0.1 only: for clusters whose nodes are all on this machine.
+
+    Without it Ray 2.60 listens on every interface (GCS, raylets, workers on ``::``, the dashboard agent on
+    0.0.0.0), so a laptop's search is open to its network, guarded only by the token. The process's own
+    copy of the switch is read when Ray picks a node IP; the environment carries it to Ray's processes.
+    """
+    from ray._private import ray_constants
+
+    saved_env, saved = os.environ.get(SINGLE_MACHINE_ENV), ray_constants.ENABLE_RAY_CLUSTER
+    os.environ[SINGLE_MACHINE_ENV], ray_constants.ENABLE_RAY_CLUSTER = "0", False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved
+        if saved_env is None:
+            os.environ.pop(SINGLE_MACHINE_ENV, None)
+        else:
+            os.environ[SINGLE_MACHINE_ENV] = saved_env
+
+
+@contextmanager
 def ray_cluster(address: str | None) -> Iterator[None]:
-    """Join the cluster at ``address``, or start a local one (token auth kept, dashboard on 127.0.0.1).
+    """Join the cluster at ``address``, or start a local one (token auth kept, every port on 127.0.0.1).
 
     The local dashboard is not optional: Ray's placement-group cleaner uses its State API to free the
     workers of trials that Tune stops early (ray-project/ray#54305); without it a small machine hangs.
@@ -81,8 +106,9 @@ def ray_cluster(address: str | None) -> Iterator[None]:
         # the time budget stops would keep their CPUs.
         port = free_port()
         env = {**WORKER_ENV, "RAY_API_SERVER_ADDRESS": f"http://127.0.0.1:{port}"}
-        ray.init(address="local", include_dashboard=True, dashboard_host="127.0.0.1", dashboard_port=port,
-                 **{**kwargs, "runtime_env": {"env_vars": env}})
+        with loopback_only():
+            ray.init(address="local", include_dashboard=True, dashboard_host="127.0.0.1", dashboard_port=port,
+                     **{**kwargs, "runtime_env": {"env_vars": env}})
     try:
         yield
     finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from search.cluster import free_port
+from search.cluster import free_port, loopback_only
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "datasets" / "avdigits"
@@ -20,7 +20,7 @@ SHARED_DATA = ROOT.parent / "shared" / "datasets" / "avdigits"
 
 @pytest.fixture(scope="session")
 def ray_cluster(tmp_path_factory) -> Iterator[object]:
-    """A real two-node Ray cluster on this machine (1 CPU each), dashboard on 127.0.0.1 on the head.
+    """A real two-node Ray cluster on this machine (1 CPU each), every port on 127.0.0.1.
 
     Every Ray worker of the session sees ``AVSEARCH_FAULTS``, the fault file a test may write
     (search/faults.py); no file, no faults.
@@ -31,12 +31,13 @@ def ray_cluster(tmp_path_factory) -> Iterator[object]:
     from search.cluster import WORKER_ENV
 
     fault_file = tmp_path_factory.mktemp("faults") / "faults.json"
-    cluster = Cluster(
-        initialize_head=True,
-        head_node_args={"num_cpus": 1, "include_dashboard": True, "dashboard_host": "127.0.0.1", "dashboard_port": free_port()},
-    )
-    cluster.add_node(num_cpus=1)
-    ray.init(address=cluster.address, log_to_driver=False, runtime_env={"env_vars": {**WORKER_ENV, "AVSEARCH_FAULTS": str(fault_file)}})
+    with loopback_only():  # the driver too: it must be on the nodes' 127.0.0.1, or its tasks never run
+        cluster = Cluster(
+            initialize_head=True,
+            head_node_args={"num_cpus": 1, "include_dashboard": True, "dashboard_host": "127.0.0.1", "dashboard_port": free_port()},
+        )
+        cluster.add_node(num_cpus=1)
+        ray.init(address=cluster.address, log_to_driver=False, runtime_env={"env_vars": {**WORKER_ENV, "AVSEARCH_FAULTS": str(fault_file)}})
     cluster.fault_file = fault_file
     try:
         yield cluster
