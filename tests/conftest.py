@@ -31,13 +31,17 @@ def ray_cluster(tmp_path_factory) -> Iterator[object]:
     from search.cluster import WORKER_ENV
 
     fault_file = tmp_path_factory.mktemp("faults") / "faults.json"
+    dashboard = free_port()
+    # As search.cluster does: the placement-group cleaner's State API must find this cluster's dashboard,
+    # not another cluster's on the machine (a search the test runs, a user's own).
+    env = {**WORKER_ENV, "RAY_API_SERVER_ADDRESS": f"http://127.0.0.1:{dashboard}", "AVSEARCH_FAULTS": str(fault_file)}
     with loopback_only():  # the driver too: it must be on the nodes' 127.0.0.1, or its tasks never run
         cluster = Cluster(
             initialize_head=True,
-            head_node_args={"num_cpus": 1, "include_dashboard": True, "dashboard_host": "127.0.0.1", "dashboard_port": free_port()},
+            head_node_args={"num_cpus": 1, "include_dashboard": True, "dashboard_host": "127.0.0.1", "dashboard_port": dashboard},
         )
         cluster.add_node(num_cpus=1)
-        ray.init(address=cluster.address, log_to_driver=False, runtime_env={"env_vars": {**WORKER_ENV, "AVSEARCH_FAULTS": str(fault_file)}})
+        ray.init(address=cluster.address, log_to_driver=False, runtime_env={"env_vars": env})
     cluster.fault_file = fault_file
     try:
         yield cluster
