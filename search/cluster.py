@@ -58,6 +58,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def local_worker_env(dashboard_port: int) -> dict[str, str]:
+    """WORKER_ENV for a cluster on this machine whose dashboard is on ``dashboard_port``.
+
+    Its workers are told where that dashboard is: with several clusters on the machine, the
+    placement-group cleaner's State API cannot tell which is its own ("Found multiple active Ray
+    instances"), and the resources of trials that Tune stops stay held.
+    """
+    return {**WORKER_ENV, "RAY_API_SERVER_ADDRESS": f"http://127.0.0.1:{dashboard_port}"}
+
+
 @contextmanager
 def loopback_only() -> Iterator[None]:
     """Ray nodes started inside listen on 127.0.0.1 only: for clusters whose nodes are all on this machine.
@@ -100,15 +110,11 @@ def ray_cluster(address: str | None) -> Iterator[None]:
         except ConnectionError as e:
             raise ClusterError(f"--address {address}: {str(e).splitlines()[0]}") from None
     else:
-        # "local": a new cluster of our own, even where another one runs on this machine. Its workers are
-        # told where its dashboard is: with several clusters on the machine, the placement-group cleaner's
-        # State API cannot tell which is its own ("Found multiple active Ray instances"), and trials that
-        # the time budget stops would keep their CPUs.
+        # "local": a new cluster of our own, even where another one runs on this machine.
         port = free_port()
-        env = {**WORKER_ENV, "RAY_API_SERVER_ADDRESS": f"http://127.0.0.1:{port}"}
         with loopback_only():
             ray.init(address="local", include_dashboard=True, dashboard_host="127.0.0.1", dashboard_port=port,
-                     **{**kwargs, "runtime_env": {"env_vars": env}})
+                     **{**kwargs, "runtime_env": {"env_vars": local_worker_env(port)}})
     try:
         yield
     finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from search.cluster import free_port, loopback_only
+from search.cluster import free_port, local_worker_env, loopback_only
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "datasets" / "avdigits"
@@ -28,13 +28,9 @@ def ray_cluster(tmp_path_factory) -> Iterator[object]:
     import ray
     from ray.cluster_utils import Cluster
 
-    from search.cluster import WORKER_ENV
-
     fault_file = tmp_path_factory.mktemp("faults") / "faults.json"
     dashboard = free_port()
-    # As search.cluster does: the placement-group cleaner's State API must find this cluster's dashboard,
-    # not another cluster's on the machine (a search the test runs, a user's own).
-    env = {**WORKER_ENV, "RAY_API_SERVER_ADDRESS": f"http://127.0.0.1:{dashboard}", "AVSEARCH_FAULTS": str(fault_file)}
+    env = {**local_worker_env(dashboard), "AVSEARCH_FAULTS": str(fault_file)}
     with loopback_only():  # the driver too: it must be on the nodes' 127.0.0.1, or its tasks never run
         cluster = Cluster(
             initialize_head=True,

@@ -23,6 +23,7 @@ PROBE = """
 import json, os, socket, urllib.error, urllib.request
 import psutil, ray
 from search.cluster import ray_cluster
+from tests.search.test_security import listening_addresses
 
 def accepts(host, port):
     try:
@@ -42,7 +43,7 @@ with ray_cluster(None):
     host, port = ray._private.worker.global_worker.node.webui_url.removeprefix("http://").split(":")
     port = int(port)
     mine = {p.pid for p in psutil.Process().children(recursive=True)} | {os.getpid()}
-    listening = sorted({c.laddr.ip for c in psutil.net_connections("inet") if c.status == psutil.CONN_LISTEN and c.pid in mine})
+    listening = sorted(listening_addresses(mine))
     print(json.dumps({"host": host, "loopback": accepts("127.0.0.1", port), "listening": listening,
                       "external": {a: accepts(a, port) for a in EXTERNAL}, "status": status(port)}))
 """
