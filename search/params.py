@@ -178,35 +178,6 @@ def check_range(low: float, high: float, path: str) -> None:
         raise ConfigError(path, f"low must be < high, got low={low}, high={high}")
 
 
-def is_structural(key: str) -> bool:
-    return key.startswith("_")
-
-
-def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
-    """{"a.b": 1, "a.c": 2, "_n": 2} -> {"a": {"b": 1, "c": 2}}: structural keys are dropped."""
-    out: dict[str, Any] = {}
-    for key, value in flat.items():
-        if is_structural(key):
-            continue
-        node = out
-        *parents, leaf = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return out
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Recursive dict merge; values in ``override`` win."""
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 @dataclass
 class RecordingSuggester:
     """A Suggester that draws from a seeded random generator: validates spaces without Optuna studies."""

@@ -39,8 +39,9 @@ from search.plots import (
     rung_survival,
     save_png,
 )
+from search.resolve import SAMPLED
 from search.run import SPEC_FILE
-from search.spec import SAMPLED, SchedulerSection, SearchSpec, load_spec
+from search.spec import SchedulerSection, SearchSpec, load_spec
 from search.typed_config import ConfigError
 
 REPORT_FILE = "report.md"

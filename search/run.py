@@ -17,7 +17,7 @@ import yaml
 from data_utils import DataError, load_dataset, train_val_split
 from search.artifacts import atomic_write_text
 from search.cli import ArgumentParser, UserError, positive_int
-from search.params import deep_merge, unflatten
+from search.resolve import deep_merge, unflatten
 from search.spec import SearchSpec, load_spec
 from search.typed_config import ConfigError
 

@@ -6,7 +6,6 @@ random, then built into typed configs).
 """
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,19 +14,12 @@ from typing import Any, Literal
 import numpy as np
 import yaml
 
-from search.params import (
-    Param,
-    RecordingSuggester,
-    deep_merge,
-    parse_params,
-    sample,
-    unflatten,
-)
+from search.params import Param, RecordingSuggester, parse_params, sample
+from search.resolve import TrialResolver, deep_merge, unflatten
 from search.typed_config import ConfigError, check_keys, from_dict
 from training.config import TrialConfig
 
 VALIDATION_DRAWS = 64
-SAMPLED = "sampled"  # the key of a Tune trial config that holds the define-by-run values (search.tuner)
 
 
 @dataclass(frozen=True)
@@ -151,17 +143,16 @@ class SearchSpec:
     params: tuple[Param, ...] = ()
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # named configs, run as a grid
 
+    def resolver(self) -> TrialResolver:
+        """``trial_config`` as a picklable callable that imports no torch: what a trial's driver runs."""
+        return TrialResolver(dict(self.fixed), dict(self.presets), self.scheduler.max_t)
+
     def trial_config(self, sampled: Mapping[str, Any]) -> dict[str, Any]:
         """The full nested config of a trial: fixed values, its preset, sampled values, the epoch budget.
 
         ``sampled``: {dotted key: value}, or a Tune trial config holding them under ``SAMPLED``.
         """
-        sampled = dict(sampled.get(SAMPLED, sampled))
-        config = copy.deepcopy(dict(self.fixed))
-        if "preset" in sampled:
-            config = deep_merge(config, copy.deepcopy(dict(self.presets[sampled.pop("preset")])))
-        config = deep_merge(config, unflatten(sampled))
-        return deep_merge(config, {"train": {"epochs": self.scheduler.max_t}})
+        return self.resolver()(sampled)
 
 
 def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> SearchSpec:

@@ -10,7 +10,9 @@ not use (measured with ``bench/search_overhead.py``, Ray 2.60, 2 cores):
   in flight when it shuts down: up to 1 s per run. It polls every ``CLEANER_CHECK_INTERVAL_S`` here;
 - ``TorchTrainer``'s backend sets up a torch.distributed process group, and makes the controller import
   torch, even for one worker, which has no gradients to share. A one-worker trial runs as a plain
-  data-parallel run instead; several workers get the ``TorchTrainer`` (DistributedDataParallel needs it).
+  data-parallel run instead; several workers get the ``TorchTrainer`` (DistributedDataParallel needs it),
+  from ``search.ddp_trainer``. Importing it imports torch, and this module, which every trial's driver
+  process imports, does not.
 
 The first two are Train's private callbacks: `tests/search/test_torch_trainer.py` fails if a Ray upgrade
 renames them.
@@ -21,7 +23,6 @@ from collections.abc import Callable
 from typing import Any
 
 import ray.train
-from ray.train.torch import TorchTrainer
 from ray.train.v2._internal.callbacks import DatasetsCallback
 from ray.train.v2._internal.callbacks.placement_group_callback import (
     PlacementGroupCleanerCallback,
@@ -46,10 +47,6 @@ class LeanCallbacks:
         return callbacks
 
 
-class LeanTorchTrainer(LeanCallbacks, TorchTrainer):
-    """A ``TorchTrainer`` (a torch.distributed group across its workers) with lean callbacks."""
-
-
 class LeanSingleWorkerTrainer(LeanCallbacks, DataParallelTrainer):
     """One Train worker with no process group, with lean callbacks."""
 
@@ -59,5 +56,9 @@ def make_trainer(
     scaling_config: ray.train.ScalingConfig, run_config: ray.train.RunConfig,
 ) -> DataParallelTrainer:
     """The Train run of one trial: a ``TorchTrainer`` when several workers share the trial, else one worker."""
-    cls = LeanTorchTrainer if scaling_config.num_workers > 1 else LeanSingleWorkerTrainer
+    cls: type[DataParallelTrainer] = LeanSingleWorkerTrainer
+    if scaling_config.num_workers > 1:
+        from search.ddp_trainer import LeanTorchTrainer
+
+        cls = LeanTorchTrainer
     return cls(train_loop, train_loop_config=train_loop_config, scaling_config=scaling_config, run_config=run_config)

@@ -22,7 +22,8 @@ from ray.tune.search import BasicVariantGenerator, Searcher
 from ray.tune.search.optuna import OptunaSearch
 
 from search.params import Param, sample
-from search.spec import SAMPLED, SearchSpec
+from search.resolve import SAMPLED
+from search.spec import SearchSpec
 from search.torch_trainer import make_trainer
 from search.worker import train_loop_per_worker
 
@@ -94,17 +95,25 @@ def make_driver(
 ) -> Callable[[dict], None]:
     """The Tune function trainable of one trial: build the trial's config and run its Ray Train run.
 
+    Ray imports, in every trial's driver process, what the returned function's pickle names: so it holds
+    plain values and torch-free callables (``search.resolve``, ``search.torch_trainer``, ``search.worker``
+    import no torch at module level), never the ``SearchSpec``, whose typed configs import the models.
+
     Args:
         resolve: Tune's trial config -> the full trial config (default: the space's fixed + sampled values).
         keep_best: keep the best epoch's checkpoint by the search metric (and the latest); else the latest.
     """
     res = spec.resources
-    resolve = resolve or spec.trial_config
+    resolve = resolve or spec.resolver()
     keep = (
         ray.train.CheckpointConfig(num_to_keep=1, checkpoint_score_attribute=spec.search.metric, checkpoint_score_order=spec.search.mode)
         if keep_best else ray.train.CheckpointConfig(num_to_keep=1)
     )
-    per_worker = {"CPU": res.cpus_per_worker, **({"GPU": gpus} if use_gpu else {})}
+    scaling = ray.train.ScalingConfig(
+        num_workers=res.workers_per_trial, use_gpu=use_gpu,
+        resources_per_worker={"CPU": res.cpus_per_worker, **({"GPU": gpus} if use_gpu else {})},
+    )
+    threads = max(1, int(res.cpus_per_worker))
 
     def driver(sampled: dict[str, Any]) -> None:
         started = time.time()
@@ -112,10 +121,10 @@ def make_driver(
         trainer = make_trainer(
             train_loop_per_worker,
             train_loop_config={
-                "trial": resolve(sampled), "data": [data_ref], "threads": max(1, int(res.cpus_per_worker)), "t_driver": started,
+                "trial": resolve(sampled), "data": [data_ref], "threads": threads, "t_driver": started,
                 "tensorboard": str(root / TENSORBOARD_DIR / trial_id),
             },
-            scaling_config=ray.train.ScalingConfig(num_workers=res.workers_per_trial, use_gpu=use_gpu, resources_per_worker=per_worker),
+            scaling_config=scaling,
             run_config=ray.train.RunConfig(
                 name=trial_id,
                 storage_path=str(root / TRAIN_DIR),

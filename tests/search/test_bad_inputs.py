@@ -31,7 +31,7 @@ import yaml
 from torch import Tensor
 
 from search.export import quiet_jit
-from search.params import deep_merge
+from search.resolve import deep_merge
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "spaces" / "smoke.yaml"

@@ -8,7 +8,8 @@ import numpy as np
 import optuna
 import pytest
 
-from search.params import RecordingSuggester, is_structural, sample
+from search.params import RecordingSuggester, sample
+from search.resolve import is_structural
 from search.spec import load_spec, parse_trial_config
 from search.typed_config import ConfigError
 

@@ -61,7 +61,7 @@ def test_one_worker_runs_without_a_process_group_or_a_dataset_manager(ray_cluste
 
 
 def test_several_workers_share_a_torch_process_group(ray_cluster, tmp_path):
-    from search.torch_trainer import LeanTorchTrainer
+    from search.ddp_trainer import LeanTorchTrainer
 
     trainer, groups, managers = run(tmp_path, workers=2)  # one per node of the test cluster
     assert isinstance(trainer, LeanTorchTrainer)
