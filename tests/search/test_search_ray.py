@@ -157,6 +157,7 @@ def test_a_compute_budget_ends_the_search_once_its_epochs_add_up_to_it(ray_clust
     space = Path(space_without_early_stopping(tmp_path))
     raw = yaml.safe_load(space.read_text())
     raw["search"]["compute_budget_s"] = 1.0
+    raw["search"]["max_concurrent_trials"] = 2  # no more trials started than the budget lets train
     space.write_text(yaml.safe_dump(raw))
     assert main([str(space), "--results", str(tmp_path / "out"), "--num-samples", "40"]) == 0
 
