@@ -44,7 +44,7 @@ import optuna
 import ray
 import torch
 
-from data_utils import Split, load_dataset, train_val_split
+from data_utils import Split, duplicate_groups, load_dataset, train_val_split
 from models.classifier import count_parameters
 from search.artifacts import atomic_write_text
 from search.cluster import ray_cluster
@@ -118,7 +118,7 @@ def stratified_subset(split: Split, n: int, seed: int = 0) -> Split:
 def split_data(space: str, pool: Split) -> tuple[Split, Split]:
     """(train, validation) of ``pool`` as the space file's data section splits it."""
     data = load_spec(SPACES / space).data
-    return train_val_split(pool, data.val_fraction, data.seed)
+    return train_val_split(pool, data.val_fraction, data.seed, duplicate_groups(pool) if data.group_duplicates else None)
 
 
 def common_overrides(args: argparse.Namespace, slots: int) -> dict[str, Any]:

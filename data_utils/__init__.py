@@ -1,13 +1,13 @@
 """Data loading for the written + spoken digits hyperparameter search.
 
-Importing this package only imports numpy; scikit-learn is imported lazily by
-the demo data set and by :func:`train_val_split`.
+Importing this package only imports numpy; scikit-learn and SciPy are imported lazily by
+the demo data set, :func:`train_val_split` and :func:`duplicate_groups`.
 """
 
 from .demo import make_demo_dataset
 from .errors import DataError
 from .loaders import Dataset, Split, load_dataset
-from .splits import train_val_split
+from .splits import duplicate_groups, train_val_split
 
 __all__ = [
     "DataError",
@@ -15,5 +15,6 @@ __all__ = [
     "Split",
     "load_dataset",
     "make_demo_dataset",
+    "duplicate_groups",
     "train_val_split",
 ]

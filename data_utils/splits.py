@@ -1,4 +1,11 @@
-"""Stratified, seeded train/validation splitting."""
+"""Stratified, seeded train/validation splitting, optionally keeping groups of samples on one side.
+
+The real data reuses recordings: Kaggle's and Zenodo's sets pair each of about 3,000 Free Spoken Digit
+recordings with several images, and their test sets hold recordings that no training sample has. A
+plain random split puts copies of one clip in both parts, so validation rewards remembering clips and
+picks models that do worse on the test set; :func:`duplicate_groups` finds the samples that must stay
+together.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +17,38 @@ import numpy as np
 from .errors import DataError
 from .loaders import Split
 
-__all__ = ["train_val_split"]
+__all__ = ["duplicate_groups", "train_val_split"]
 
 
-def train_val_split(split: Split, val_fraction: float, seed: int) -> tuple[Split, Split]:
+def duplicate_groups(split: Split) -> np.ndarray:
+    """Group id of every sample: samples that share an audio clip or an image (byte for byte), directly
+    or through a chain of others, get the same id; ids are ``0..G-1``."""
+    # Lazy import, as for scikit-learn below.
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(split)
+    # A graph of samples, distinct clips and distinct images; each sample is joined to its clip and image.
+    clips = _row_ids(split.audio)
+    images = _row_ids(split.images)
+    rows = np.r_[np.arange(n), np.arange(n)]
+    cols = np.r_[n + clips, n + clips.max() + 1 + images]
+    size = n + clips.max() + 1 + images.max() + 1
+    graph = coo_matrix((np.ones(2 * n, dtype=np.int8), (rows, cols)), shape=(size, size))
+    _, component = connected_components(graph, directed=False)
+    return np.unique(component[:n], return_inverse=True)[1]
+
+
+def _row_ids(rows: np.ndarray) -> np.ndarray:
+    """Id of every row, equal ids for byte-identical rows."""
+    rows = np.ascontiguousarray(rows)
+    as_bytes = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    return np.unique(as_bytes, return_inverse=True)[1].ravel()
+
+
+def train_val_split(
+    split: Split, val_fraction: float, seed: int, groups: np.ndarray | None = None,
+) -> tuple[Split, Split]:
     """Split ``split`` into stratified train and validation parts.
 
     The same inputs always give the same parts, so every trial of a search
@@ -22,8 +57,11 @@ def train_val_split(split: Split, val_fraction: float, seed: int) -> tuple[Split
     Args:
         split: Labelled data to split.
         val_fraction: Fraction of the samples that goes to validation,
-            strictly between 0 and 1 (rounded up to whole samples).
+            strictly between 0 and 1 (rounded up to whole samples; with groups,
+            each class's share is met as closely as whole groups allow).
         seed: Seed of the shuffle.
+        groups: Optional group id per sample (e.g. :func:`duplicate_groups`);
+            a group never spans both parts.
 
     Returns:
         ``(train, val)``, each keeping the original row order, with every class
@@ -75,15 +113,27 @@ def train_val_split(split: Split, val_fraction: float, seed: int) -> tuple[Split
             f"classes; lower data.val_fraction to at most {1 - n_classes / n:.3g}"
         )
 
-    # Lazy import keeps `import data_utils` light (scikit-learn is slow to import).
-    from sklearn.model_selection import StratifiedShuffleSplit
+    if groups is not None and len(np.unique(groups)) < n:
+        in_val = _grouped_validation(labels, groups, val_fraction, seed)
+        train_idx, val_idx = np.flatnonzero(~in_val), np.flatnonzero(in_val)
+        one_group = [c for c in classes if len(np.unique(groups[labels == c])) < 2]
+        if one_group:
+            c = int(one_group[0])
+            raise DataError(
+                f"every sample of class {c} shares one audio clip or image, so the class cannot appear in "
+                "both the train and validation parts; add samples of that class or set "
+                "data.group_duplicates: false"
+            )
+    else:
+        # Lazy import keeps `import data_utils` light (scikit-learn is slow to import).
+        from sklearn.model_selection import StratifiedShuffleSplit
 
-    splitter = StratifiedShuffleSplit(n_splits=1, test_size=val_fraction, random_state=seed)
-    train_idx, val_idx = next(splitter.split(np.zeros(n), labels))
-    # Sorting keeps the original row order, which makes parts easy to compare
-    # with the source data and costs nothing for training (loaders shuffle).
-    train_idx = np.sort(train_idx)
-    val_idx = np.sort(val_idx)
+        splitter = StratifiedShuffleSplit(n_splits=1, test_size=val_fraction, random_state=seed)
+        train_idx, val_idx = next(splitter.split(np.zeros(n), labels))
+        # Sorting keeps the original row order, which makes parts easy to compare
+        # with the source data and costs nothing for training (loaders shuffle).
+        train_idx = np.sort(train_idx)
+        val_idx = np.sort(val_idx)
 
     # Proportional allocation can still round a small class down to zero in
     # one part; such a class could never be validated (or learned), so refuse.
@@ -99,3 +149,22 @@ def train_val_split(split: Split, val_fraction: float, seed: int) -> tuple[Split
                 f"part with data.val_fraction={val_fraction:g}; {fix} or add samples of class {c}"
             )
     return split.subset(train_idx), split.subset(val_idx)
+
+
+def _grouped_validation(labels: np.ndarray, groups: np.ndarray, val_fraction: float, seed: int) -> np.ndarray:
+    """Mask of the validation samples: whole groups, in seeded random order, each class filled up to its
+    share (a group counts for the class of its first sample; a group joins when that brings the class's
+    count closer to its share, so small groups fill what large ones leave)."""
+    rng = np.random.default_rng(seed)
+    _, first, groups = np.unique(groups, return_index=True, return_inverse=True)
+    groups = groups.ravel()
+    sizes = np.bincount(groups)
+    chosen = []
+    for c in np.unique(labels):
+        share = val_fraction * np.count_nonzero(labels == c)
+        taken = 0
+        for g in rng.permutation(np.flatnonzero(labels[first] == c)):
+            if abs(taken + sizes[g] - share) < abs(taken - share):
+                chosen.append(g)
+                taken += sizes[g]
+    return np.isin(groups, chosen)

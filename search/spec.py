@@ -27,6 +27,8 @@ class DataSection:
     source: str = "demo"  # 'demo' (built in) or a directory in the Kaggle or Zenodo layout
     val_fraction: float = 0.2  # of the training data, stratified
     seed: int = 0  # of the train/validation split
+    # samples sharing an audio clip or an image stay on one side of the split (data_utils.splits says why)
+    group_duplicates: bool = True
 
     def __post_init__(self) -> None:
         if not 0 < self.val_fraction < 1:

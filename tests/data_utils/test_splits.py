@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from data_utils import DataError, Split, train_val_split
+from data_utils import DataError, Split, duplicate_groups, train_val_split
 
 
 def make_split(labels, unlabelled: bool = False) -> Split:
@@ -15,6 +15,7 @@ def make_split(labels, unlabelled: bool = False) -> Split:
     n = len(labels)
     # Row i carries i in its features so parts can be traced back to the source rows.
     images = (np.arange(n)[:, None] % 256 * np.ones((1, 784))).astype(np.uint8)
+    images[:, 1] = np.arange(n) // 256  # no two images alike
     audio = (np.arange(n)[:, None] * np.ones((1, 507))).astype(np.float32)
     return Split(images, audio, None if unlabelled else labels)
 
@@ -101,3 +102,73 @@ def test_infeasible_splits(labels, fraction: float, needles: list[str]) -> None:
     assert "\n" not in msg
     for needle in needles:
         assert needle in msg, msg
+
+
+def with_shared_clips(labels: np.ndarray, copies: int) -> tuple[Split, np.ndarray]:
+    """``make_split`` whose audio repeats: ``copies`` consecutive samples of a class share one clip, as the
+    real data pairs one recording with several images. Returns the split and each sample's clip number."""
+    split = make_split(labels)
+    clip = np.arange(len(labels)) // copies
+    clip += np.cumsum(np.r_[0, np.diff(labels) != 0])  # a clip never spans two classes
+    audio = (clip[:, None] * np.ones((1, 507))).astype(np.float32)
+    return Split(split.images, audio, split.labels), clip
+
+
+def test_duplicate_groups_joins_shared_clips_and_images_transitively() -> None:
+    split = make_split(np.zeros(6, dtype=np.int64))
+    audio, images = split.audio.copy(), split.images.copy()
+    audio[1] = audio[0]  # 0 and 1 share a clip
+    images[2] = images[1]  # 1 and 2 share an image: 0, 1, 2 belong together
+    audio[5] = audio[4]  # 4 and 5 share a clip
+    groups = duplicate_groups(Split(images, audio, split.labels))
+    assert groups[0] == groups[1] == groups[2]
+    assert groups[4] == groups[5]
+    assert len({groups[0], groups[3], groups[4]}) == 3
+    assert sorted(set(groups.tolist())) == [0, 1, 2]
+
+
+def test_duplicate_groups_of_distinct_samples_are_all_different() -> None:
+    groups = duplicate_groups(make_split(LABELS))
+    assert len(np.unique(groups)) == len(LABELS)
+
+
+@pytest.mark.parametrize("copies", [2, 3, 7])
+def test_grouped_split_keeps_every_clip_on_one_side(copies: int) -> None:
+    split, clip = with_shared_clips(LABELS, copies)
+    groups = duplicate_groups(split)
+    train, val = train_val_split(split, 0.2, seed=0, groups=groups)
+    train_clips, val_clips = set(train.audio[:, 0].tolist()), set(val.audio[:, 0].tolist())
+    assert train_clips and val_clips and not train_clips & val_clips
+    assert len(train) + len(val) == len(split)
+    # each class's share is met as closely as whole clips allow
+    share = np.bincount(LABELS) * 0.2
+    assert np.all(np.abs(np.bincount(val.labels, minlength=10) - share) <= copies)
+    # the plain split (no groups) does put copies of a clip on both sides
+    plain_train, plain_val = train_val_split(split, 0.2, seed=0)
+    assert set(plain_train.audio[:, 0].tolist()) & set(plain_val.audio[:, 0].tolist())
+
+
+def test_grouped_split_is_seeded() -> None:
+    split, _ = with_shared_clips(LABELS, 3)
+    groups = duplicate_groups(split)
+    a = train_val_split(split, 0.2, seed=1, groups=groups)[1]
+    b = train_val_split(split, 0.2, seed=1, groups=groups)[1]
+    c = train_val_split(split, 0.2, seed=2, groups=groups)[1]
+    np.testing.assert_array_equal(a.audio, b.audio)
+    assert not np.array_equal(a.audio, c.audio)
+
+
+def test_groups_without_duplicates_split_exactly_as_without_groups() -> None:
+    split = make_split(LABELS)
+    grouped = train_val_split(split, 0.2, seed=0, groups=duplicate_groups(split))[1]
+    np.testing.assert_array_equal(grouped.audio, train_val_split(split, 0.2, seed=0)[1].audio)
+
+
+def test_a_class_with_one_shared_clip_cannot_be_split() -> None:
+    labels = np.r_[np.repeat(np.arange(9), 10), [9, 9, 9]]
+    split, _ = with_shared_clips(labels, 5)  # class 9's three samples share one clip
+    with pytest.raises(DataError) as err:
+        train_val_split(split, 0.2, seed=0, groups=duplicate_groups(split))
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert "class 9" in msg and "data.group_duplicates: false" in msg

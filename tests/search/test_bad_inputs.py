@@ -172,6 +172,7 @@ def predict(model: str, layout: str = "kaggle", *argv: str, **files: FileContent
 
 IMAGES, AUDIO, _ = valid_arrays(N_TRAIN, 0)
 NAN_AUDIO = np.where(np.eye(N_TRAIN, 507) > 0, np.nan, AUDIO).astype(np.float32)
+ONE_CLIP_FOR_DIGIT_3 = np.where((np.arange(N_TRAIN) % 10 == 3)[:, None], AUDIO[3], AUDIO)  # its 6 samples share it
 # 100 zeros and two of each other digit: proportional allocation gives most small classes no validation sample.
 SKEWED = np.array([0] * 100 + [d for d in range(1, 10) for _ in range(2)])
 
@@ -223,6 +224,8 @@ CASES = [
     Case("unknown-scheduler", space({"scheduler": {"name": "hyperband"}}), ("space.yaml: scheduler.name: got 'hyperband'; valid: 'asha', 'none'",)),
     Case("zero-workers", space({"resources": {"workers_per_trial": 0}}), ("space.yaml: resources: workers_per_trial must be >= 1",)),
     Case("negative-gpus", space({"resources": {"gpus_per_worker": -1}}), ("space.yaml: resources: gpus_per_worker must be >= 0 or 'auto'",)),
+    Case("group-duplicates-not-a-bool", space({"data": {"group_duplicates": "yes"}}),
+         ("space.yaml: data.group_duplicates: expected true or false, got 'yes'",)),
     Case("cpus-not-a-number", space({"resources": {"cpus_per_worker": "two"}}),
          ("space.yaml: resources.cpus_per_worker: expected a number, got 'two'",)),
     # the command line
@@ -270,6 +273,8 @@ CASES = [
     Case("val-fraction-too-small", data("kaggle", n_train=20), ("data (Kaggle layout): data.val_fraction=0.2 gives 4 validation samples",
                                                                 "raise data.val_fraction to at least 0.5")),
     Case("val-fraction-too-large", data("zenodo", n_train=20, val_fraction=0.9), ("data (Zenodo layout): data.val_fraction=0.9 leaves 2 training samples", "lower data.val_fraction")),
+    Case("class-shares-one-clip", data("kaggle", x_train_sp=ONE_CLIP_FOR_DIGIT_3),
+         ("data (Kaggle layout): every sample of class 3 shares one audio clip or image", "data.group_duplicates: false")),
     Case("val-fraction-empties-a-class", data("kaggle", n_train=len(SKEWED), val_fraction=0.1, y_train=SKEWED),
          ("data (Kaggle layout): class ", "(2 samples) gets no sample in the validation part", "raise data.val_fraction")),
     # search.predict
