@@ -13,11 +13,12 @@ table, the machine, the settings, the two targets' verdicts) and, beside it, the
 versus compute curves as a PNG. Experiments land in ``--results`` (one folder each, git-ignored).
 
 "Compute" is the sum of the trials' per-epoch training + evaluation seconds on one CPU thread (the
-leaderboard's train_seconds), measured the same way for every arm. Each search ends once its trials'
-compute reaches step 1's (``search.compute_budget_s``); trials' start-up is counted in neither.
+leaderboard's train_seconds), measured the same way for every arm. Each search spends at most step 1's
+compute, as far as its epochs' lengths foretell (``search.compute_budget_s``); trials' start-up is counted in
+neither.
 
 The defaults (half the training data, 6 epochs, 3 seeds) are sized for 2 CPU cores and no GPU: 17 to 22
-minutes on a 2-core machine (load average 2 to 30). ``--max-train 0`` uses all 8,000 training samples.
+minutes on a 2-core Intel Xeon machine (load average 2 to 30), 60 minutes on a 2-core AMD EPYC one. ``--max-train 0`` uses all 8,000 training samples.
 
     python bench/real_benchmark.py [--data ../shared/datasets/avdigits] [--max-train 4000] [--epochs 6]
 """
@@ -455,9 +456,9 @@ def markdown(outcome: Outcome, histories: dict[str, pd.DataFrame], verdicts: lis
     load = ", ".join(f"{when} {a:.1f} / {b:.1f} / {c:.1f}" for when, (a, b, c) in zip(("at the start", "at the end"), facts["load"]))
     asha = outcome.specs["tpe_asha"][0].scheduler
     budget_text = (
-        f"- budget: step 1's compute, {budget:.0f} s: each search ended once its trials' epochs added up to it\n"
-        "  (`search.compute_budget_s`; the trials running then were stopped). Start-up of trials (Ray Train workers) is\n"
-        "  counted in no arm's compute"
+        f"- budget: step 1's compute, {budget:.0f} s: each search's cap (`search.compute_budget_s`): trials stopped, and\n"
+        "  the search ended, before the epochs in flight would overrun it, as their last epochs foretold (the trials\n"
+        "  running then were stopped). Start-up of trials (Ray Train workers) is counted in no arm's compute"
         if settings["budget_minutes"] is None else
         f"- budget: each search got `search.time_budget_s` = {facts['wall_budget_s']:.0f} s (`--budget-minutes`), whatever step 1's\n"
         f"  compute ({budget:.0f} s)"

@@ -73,7 +73,7 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
             verbose=0,
             callbacks=[progress, ReleaseTrainResources(), KeepTrialHistory()],
             failure_config=tune.FailureConfig(max_failures=spec.search.max_failures),
-            stop=ComputeBudget(spec.search.compute_budget_s) if spec.search.compute_budget_s else None,
+            stop=ComputeBudget(spec.search.compute_budget_s, spec.scheduler.max_t) if spec.search.compute_budget_s else None,
         ),
     )
 

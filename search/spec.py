@@ -43,7 +43,7 @@ class SearchSection:
     num_samples: int = 16  # trials
     max_concurrent_trials: int = 2
     time_budget_s: float | None = None  # stop the search after this many seconds of wall time
-    # ... or once its trials' epochs add up to this many seconds of training and evaluation (search.budget)
+    # ... or spend at most this many seconds of training and evaluation, summed over its trials' epochs (search.budget)
     compute_budget_s: float | None = None
     max_failures: int = 1  # retries of a trial that raised, from its last checkpoint
 

@@ -163,6 +163,8 @@ def test_a_compute_budget_ends_the_search_once_its_epochs_add_up_to_it(ray_clust
 
     root = tmp_path / "out" / "smoke"
     spent = [json.loads(line)["seconds"] for f in (root / "tune").glob("*/result.json") for line in f.read_text().splitlines() if line.strip()]
-    assert sum(spent) >= 1.0
     assert len(search_trials(root)) < 40  # demo epochs take a fraction of a second: the budget, not the count, ended it
+    # it ended with no room left for the epochs of the two trials in flight, and overran by one epoch at most
+    # (a new trial's first, which nothing foretells)
+    assert 1.0 - 2 * max(spent) < sum(spent) <= 1.0 + max(spent)
     assert not leaked_resources(timeout_s=5)

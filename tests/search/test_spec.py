@@ -188,13 +188,59 @@ def test_configs_from_rays_optuna_searcher_build_for_every_kind_of_parameter():
     assert str(err) == "a.b: bad"
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_the_compute_budget_counts_each_reported_epochs_seconds_and_then_ends_the_search():
     from search.budget import ComputeBudget
 
-    budget = ComputeBudget(2.0)
-    assert budget("a", {"seconds": 1.5}) is False  # it never stops a trial alone
+    budget = ComputeBudget(2.0, max_epochs=9, clock=Clock())  # the clock stands still: whoever reported is in flight
+    assert budget("a", {"epoch": 1, "seconds": 0.5}) is False  # 0.5 spent, a's next 0.5 in flight
     assert not budget.stop_all()
-    budget("b", {"epoch": 1})  # a result without seconds costs nothing
+    assert budget("b", {"epoch": 1}) is False  # a result without seconds costs nothing
     assert not budget.stop_all()
-    budget("b", {"seconds": 0.5})
+    assert budget("b", {"epoch": 1, "seconds": 0.5}) is False  # 1.0 spent, 1.0 in flight: it all fits
+    assert not budget.stop_all()
+    assert budget("a", {"epoch": 2, "seconds": 0.5})  # 1.5 spent and b's 0.5 in flight: no room for a's next
+    assert not budget.stop_all()  # b's epoch still fits
+    assert budget("b", {"epoch": 2, "seconds": 0.5})  # 2.0 spent
     assert budget.stop_all()
+    assert budget.spent_s == 2.0
+
+
+def test_the_compute_budget_stops_a_trial_whose_next_epoch_would_overrun_it():
+    from search.budget import ComputeBudget
+
+    clock = Clock()
+    budget = ComputeBudget(10.0, max_epochs=9, clock=clock)
+    assert budget("cheap", {"epoch": 1, "seconds": 1.0}) is False
+    clock.now += 100  # long after: cheap is no longer in flight (ASHA stopped it, say)
+    assert budget("costly", {"epoch": 1, "seconds": 4.0}) is False  # 5 spent: 4 more fits
+    assert budget("costly", {"epoch": 2, "seconds": 4.0})  # 9 spent: another 4 s epoch would overrun; stopped before it
+    assert not budget.stop_all()  # ... but a 1 s epoch still fits: the search goes on
+    assert budget("new", {"epoch": 1, "seconds": 1.0})  # 10 spent
+    assert budget.stop_all()
+
+
+def test_the_compute_budget_ends_the_search_before_epochs_in_flight_overrun_it():
+    from search.budget import ComputeBudget
+
+    clock = Clock()
+    budget = ComputeBudget(100.0, max_epochs=9, clock=clock)
+    assert budget("cnn", {"epoch": 1, "seconds": 30.0}) is False  # its next 30 s epoch starts
+    clock.now += 10
+    assert budget("mlp", {"epoch": 1, "seconds": 65.0})  # 95 spent: the cnn's epoch in flight leaves no room
+    assert budget.stop_all()  # nor for the cnn's epoch itself: stop it now rather than overrun
+    # a trial that reported its last epoch is not in flight
+    budget = ComputeBudget(100.0, max_epochs=2, clock=clock)
+    assert budget("cnn", {"epoch": 2, "seconds": 30.0}) is False
+    assert budget("mlp", {"epoch": 1, "seconds": 35.0}) is False  # 65 spent, its next 35 fits
+    assert not budget.stop_all()
+    clock.now += 60  # 1.5 epochs after its report, a trial is taken to have stopped
+    assert budget("other", {"epoch": 1, "seconds": 1.0}) is False
+    assert budget.in_flight_s() == 1.0
