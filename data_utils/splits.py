@@ -114,8 +114,6 @@ def train_val_split(
         )
 
     if groups is not None and len(np.unique(groups)) < n:
-        in_val = _grouped_validation(labels, groups, val_fraction, seed)
-        train_idx, val_idx = np.flatnonzero(~in_val), np.flatnonzero(in_val)
         one_group = [c for c in classes if len(np.unique(groups[labels == c])) < 2]
         if one_group:
             c = int(one_group[0])
@@ -124,6 +122,8 @@ def train_val_split(
                 "both the train and validation parts; add samples of that class or set "
                 "data.group_duplicates: false"
             )
+        in_val = _grouped_validation(labels, groups, val_fraction, seed)
+        train_idx, val_idx = np.flatnonzero(~in_val), np.flatnonzero(in_val)
     else:
         # Lazy import keeps `import data_utils` light (scikit-learn is slow to import).
         from sklearn.model_selection import StratifiedShuffleSplit
