@@ -18,7 +18,8 @@ compute, as far as its epochs' lengths foretell (``search.compute_budget_s``); t
 neither.
 
 The defaults (half the training data, 6 epochs, 3 seeds) are sized for 2 CPU cores and no GPU: 17 to 22
-minutes on a 2-core Intel Xeon machine (load average 2 to 30), 60 minutes on a 2-core AMD EPYC one. ``--max-train 0`` uses all 8,000 training samples.
+minutes on a 2-core Intel Xeon machine (load average 2 to 30), 60 minutes on a 2-core AMD EPYC one.
+``--max-train 0`` uses all 8,000 training samples.
 
     python bench/real_benchmark.py [--data ../shared/datasets/avdigits] [--max-train 4000] [--epochs 6]
 """
@@ -45,7 +46,7 @@ import optuna
 import ray
 import torch
 
-from data_utils import Split, duplicate_groups, load_dataset, train_val_split
+from data_utils import Split, load_dataset, train_val_split
 from models.classifier import count_parameters
 from search.artifacts import atomic_write_text
 from search.cluster import ray_cluster
@@ -55,7 +56,7 @@ from search.export import ExportedClassifier
 from search.leaderboard import TUNE_DIR, read_history, trial_table
 from search.plots import save_png
 from search.retrain import RETRAIN_DIR, concat, load_final_model, retrain_runs
-from search.run import SPEC_FILE, save_spec
+from search.run import SPEC_FILE, save_spec, validation_split
 from search.spec import SearchSpec, load_spec
 from search.tensorboard import flatten
 from search.tuner import TRAIN_DIR
@@ -118,8 +119,7 @@ def stratified_subset(split: Split, n: int, seed: int = 0) -> Split:
 
 def split_data(space: str, pool: Split) -> tuple[Split, Split]:
     """(train, validation) of ``pool`` as the space file's data section splits it."""
-    data = load_spec(SPACES / space).data
-    return train_val_split(pool, data.val_fraction, data.seed, duplicate_groups(pool) if data.group_duplicates else None)
+    return validation_split(load_spec(SPACES / space).data, pool)
 
 
 def common_overrides(args: argparse.Namespace, slots: int) -> dict[str, Any]:

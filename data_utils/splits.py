@@ -35,8 +35,8 @@ def duplicate_groups(split: Split) -> np.ndarray:
     cols = np.r_[n + clips, n + clips.max() + 1 + images]
     size = n + clips.max() + 1 + images.max() + 1
     graph = coo_matrix((np.ones(2 * n, dtype=np.int8), (rows, cols)), shape=(size, size))
-    _, component = connected_components(graph, directed=False)
-    return np.unique(component[:n], return_inverse=True)[1]
+    # every clip and image node hangs on a sample, so the samples' components are numbered 0..G-1 already
+    return connected_components(graph, directed=False)[1][:n]
 
 
 def _row_ids(rows: np.ndarray) -> np.ndarray:

@@ -14,11 +14,11 @@ from typing import Any
 
 import yaml
 
-from data_utils import DataError, duplicate_groups, load_dataset, train_val_split
+from data_utils import DataError, Split, duplicate_groups, load_dataset, train_val_split
 from search.artifacts import atomic_write_text
 from search.cli import ArgumentParser, UserError, positive_int
 from search.resolve import deep_merge, unflatten
-from search.spec import SearchSpec, load_spec
+from search.spec import DataSection, SearchSpec, load_spec
 from search.typed_config import ConfigError
 
 SPEC_FILE = "space.yaml"  # the space as run, with command-line overrides: what --resume continues
@@ -70,19 +70,24 @@ def create_dir(root: Path) -> None:
         raise UserError(f"cannot write results to {root}: {e.strerror}; pick a writable --results folder") from None
 
 
+def validation_split(data: DataSection, train: Split) -> tuple[Split, Split]:
+    """(train, validation) of ``train`` as a space file's data section says."""
+    groups = duplicate_groups(train) if data.group_duplicates else None
+    if groups is not None and groups.max() + 1 < len(groups):
+        print(f"data: the {len(groups)} training samples form {groups.max() + 1} groups sharing an audio clip or an image; "
+              "each group stays on one side of the split (data.group_duplicates)")
+    return train_val_split(train, data.val_fraction, data.seed, groups)
+
+
 def load_splits(spec: SearchSpec) -> dict[str, Any]:
     dataset = load_dataset(spec.data.source, seed=spec.data.seed)
-    groups = duplicate_groups(dataset.train) if spec.data.group_duplicates else None
     try:
-        train, val = train_val_split(dataset.train, spec.data.val_fraction, spec.data.seed, groups)
+        train, val = validation_split(spec.data, dataset.train)
     except DataError as e:
         # The split's messages name the class and data.val_fraction; say which data set, too.
         raise DataError(f"{dataset.source}: {e}") from None
     print(f"data: {dataset.source}: {len(train)} train / {len(val)} validation samples"
           + (f", {len(dataset.test)} held-out test samples (not used by the search)" if dataset.test is not None else ""))
-    if groups is not None and groups.max() + 1 < len(groups):
-        print(f"data: the {len(groups)} training samples form {groups.max() + 1} groups sharing an audio clip or an image; "
-              "each group stays on one side of the split (data.group_duplicates)")
     if dataset.synthetic_audio:
         print("data: NOTE the demo's audio is SYNTHETIC; point --data at a Kaggle/Zenodo folder for real speech")
     return {"train": train, "val": val, "test": dataset.test, "source": dataset.source}
