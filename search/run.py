@@ -18,7 +18,7 @@ from data_utils import DataError, Split, duplicate_groups, load_dataset, train_v
 from search.artifacts import atomic_write_text
 from search.cli import ArgumentParser, UserError, positive_int
 from search.resolve import deep_merge, unflatten
-from search.spec import DataSection, SearchSpec, load_spec
+from search.spec import METRIC_MODES, DataSection, SearchSpec, load_spec
 from search.typed_config import ConfigError
 
 SPEC_FILE = "space.yaml"  # the space as run, with command-line overrides: what --resume continues
@@ -33,6 +33,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--resume", action="store_true", help="continue the interrupted experiment NAME")
     p.add_argument("--num-samples", type=positive_int, help="number of trials (overrides search.num_samples)")
     p.add_argument("--max-epochs", type=positive_int, help="epochs per trial (overrides scheduler.max_t)")
+    p.add_argument("--metric", choices=list(METRIC_MODES), help="rank trials by this (overrides search.metric and its mode)")
     p.add_argument("--results", default="results", help="folder for experiments (default: results)")
     return p.parse_args(argv)
 
@@ -45,6 +46,8 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
         out["search.num_samples"] = args.num_samples
     if args.max_epochs is not None:
         out["scheduler.max_t"] = args.max_epochs
+    if args.metric is not None:
+        out["search.metric"], out["search.mode"] = args.metric, METRIC_MODES[args.metric]
     if args.name is not None:
         out["name"] = args.name
     return out

@@ -35,6 +35,9 @@ class DataSection:
             raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
 
 
+METRIC_MODES = {"val_f1": "max", "val_accuracy": "max", "val_loss": "min", "val_robust_f1": "max"}  # metric -> its better direction
+
+
 @dataclass(frozen=True)
 class SearchSection:
     # val_robust_f1: mean macro F1 on clean, audio-missing and image-missing validation inputs (training.trainer)
@@ -57,7 +60,7 @@ class SearchSection:
                 raise ValueError(f"{key} must be > 0, got {getattr(self, key)}")
         if self.max_failures < 0:
             raise ValueError(f"max_failures must be >= 0, got {self.max_failures}")
-        if (self.metric == "val_loss") != (self.mode == "min"):
+        if self.mode != METRIC_MODES[self.metric]:
             raise ValueError(f"mode {self.mode!r} does not fit metric {self.metric!r} (loss: min; F1, accuracy: max)")
 
 

@@ -234,6 +234,7 @@ CASES = [
     Case("num-samples-not-a-number", flags(str(SMOKE), "--num-samples", "many"), ("--num-samples: expected a positive integer, got 'many'",)),
     Case("num-samples-zero", flags(str(SMOKE), "--num-samples", "0"), ("--num-samples: expected a positive integer, got 0",)),
     Case("num-samples-negative", flags(str(SMOKE), "--num-samples", "-3"), ("--num-samples: expected a positive integer, got -3",)),
+    Case("metric-unknown", flags(str(SMOKE), "--metric", "val_f2"), ("argument --metric: invalid choice: 'val_f2' (choose from 'val_f1',",)),
     Case("max-epochs-zero", flags(str(SMOKE), "--max-epochs", "0"), ("--max-epochs: expected a positive integer, got 0",)),
     Case("resume-unknown-name", flags(str(SMOKE), "--resume", "--name", "never-ran"), ("--resume: no experiment at", "never-ran")),
     Case("resume-corrupt-saved-space", experiment("search: [\n", "--resume"), ("results/smoke/space.yaml: invalid YAML",)),
