@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import ray
 import torch
 
-from search.cluster import ray_cluster
-from search.experiment import run_experiment
 from search.run import load_splits
-from search.spec import load_spec, parse_trial_config
+from search.runtime.cluster import ray_cluster
+from search.runtime.experiment import run_experiment
+from search.space.spec import load_spec, parse_trial_config
 from training.trainer import train
 
 SMOKE = Path(__file__).resolve().parents[1] / "spaces" / "smoke.yaml"

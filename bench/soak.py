@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import ray
 from ray.util.placement_group import placement_group_table
 
-from search.cluster import leaked_resources, ray_cluster
-from search.experiment import run_experiment
-from search.leaderboard import trial_table
+from search.results.leaderboard import trial_table
 from search.run import load_splits
-from search.spec import load_spec
+from search.runtime.cluster import leaked_resources, ray_cluster
+from search.runtime.experiment import run_experiment
+from search.space.spec import load_spec
 
 SMOKE = Path(__file__).resolve().parents[1] / "spaces" / "smoke.yaml"
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from data_utils import load_dataset, train_val_split
 from data_utils.preprocess import audio_shape
 from models import build_model
-from search.spec import load_spec, parse_trial_config
+from search.space.spec import load_spec, parse_trial_config
 from training.trainer import fit_preprocessor, to_device, train
 
 SEEDS = Path(__file__).resolve().parents[1] / "spaces" / "seeds.yaml"
@@ -78,7 +78,7 @@ def main() -> None:
     p.add_argument("--batch", type=int, nargs="+", default=[32, 256])
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--repeats", type=int, default=3)
-    # A search trial runs torch on cpus_per_worker threads (search/worker.py): 1 in spaces/seeds.yaml.
+    # A search trial runs torch on cpus_per_worker threads (search/runtime/worker.py): 1 in spaces/seeds.yaml.
     p.add_argument("--threads", type=int, help="torch threads for both loops (default: torch's, one per core)")
     args = p.parse_args()
     if args.threads:

@@ -4,9 +4,10 @@ Importing this package only imports numpy; scikit-learn and SciPy are imported l
 the demo data set, :func:`train_val_split` and :func:`duplicate_groups`.
 """
 
+from .dataset import Dataset, Split
 from .demo import make_demo_dataset
 from .errors import DataError
-from .loaders import Dataset, Split, load_dataset
+from .loaders import load_dataset
 from .splits import duplicate_groups, train_val_split
 
 __all__ = [

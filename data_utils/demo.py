@@ -18,16 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .loaders import (
-    AUDIO_COEFFS,
-    AUDIO_DIM,
-    AUDIO_FRAMES,
-    IMAGE_DIM,
-    IMAGE_SIDE,
-    NUM_CLASSES,
-    Dataset,
-    Split,
-)
+from common.constants import AUDIO_COEFFS, AUDIO_FEATURES, AUDIO_FRAMES, IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES
+
+from .dataset import Dataset, Split
 
 __all__ = ["DEMO_TEST_FRACTION", "make_demo_dataset"]
 
@@ -116,7 +109,7 @@ def _upsample_digits(images8: np.ndarray) -> np.ndarray:
     canvas = np.zeros((len(images8), IMAGE_SIDE, IMAGE_SIDE))
     canvas[:, 4 : 4 + box, 4 : 4 + box] = big
     pixels = np.clip(np.round(canvas * (255.0 / 16.0)), 0, 255).astype(np.uint8)
-    return pixels.reshape(len(images8), IMAGE_DIM)
+    return pixels.reshape(len(images8), IMAGE_PIXELS)
 
 
 def _dct_matrix(n_in: int, n_out: int) -> np.ndarray:
@@ -202,4 +195,4 @@ def _synthesise_audio(labels: np.ndarray, rng: np.random.Generator) -> np.ndarra
     mfcc = log_mel @ _dct_matrix(_N_MEL, AUDIO_COEFFS).T  # (n, frames, 13)
     mfcc += spk_channel[speaker][:, None, :]
     mfcc += rng.normal(0, _MFCC_NOISE, size=mfcc.shape)
-    return mfcc.reshape(n, AUDIO_DIM)
+    return mfcc.reshape(n, AUDIO_FEATURES)

@@ -15,125 +15,28 @@ and by every Ray worker, so it must not drag in torch or scikit-learn.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from common.constants import AUDIO_COEFFS, AUDIO_FEATURES, AUDIO_FRAMES, IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES
+
+from .dataset import Dataset, Split
+from .demo import make_demo_dataset
 from .errors import DataError
 
 __all__ = [
-    "AUDIO_COEFFS",
-    "AUDIO_DIM",
-    "AUDIO_FRAMES",
-    "IMAGE_DIM",
-    "IMAGE_SIDE",
-    "NUM_CLASSES",
     "Dataset",
     "Split",
     "load_dataset",
 ]
-
-IMAGE_SIDE = 28
-IMAGE_DIM = IMAGE_SIDE * IMAGE_SIDE  # 784
-AUDIO_FRAMES = 39
-AUDIO_COEFFS = 13
-AUDIO_DIM = AUDIO_FRAMES * AUDIO_COEFFS  # 507, frame-major
-NUM_CLASSES = 10
 
 # How many offending values to quote in an error message: enough to see the
 # pattern, few enough to keep the message on one readable line.
 _MAX_QUOTED = 5
 
 _NPY_MAGIC = b"\x93NUMPY"
-
-
-@dataclass(frozen=True)
-class Split:
-    """One part (train, validation or test) of the paired image/audio data.
-
-    Attributes:
-        images: ``(N, 784)`` uint8 MNIST-style pixels in 0..255.
-        audio: ``(N, 507)`` float32 MFCC features (39 frames x 13 coefficients,
-            frame-major).
-        labels: ``(N,)`` int64 digits 0..9, or None for an unlabelled test set.
-    """
-
-    images: np.ndarray
-    audio: np.ndarray
-    labels: np.ndarray | None
-
-    def __post_init__(self) -> None:
-        # Splits are also built by hand (tests, other modules), so check the
-        # structural contract once here instead of in every consumer.
-        if self.images.ndim != 2 or self.images.shape[1] != IMAGE_DIM:
-            raise DataError(
-                f"Split.images must have shape (N, {IMAGE_DIM}), got {self.images.shape}"
-            )
-        if self.audio.ndim != 2 or self.audio.shape[1] != AUDIO_DIM:
-            raise DataError(
-                f"Split.audio must have shape (N, {AUDIO_DIM}), got {self.audio.shape}"
-            )
-        lengths = [len(self.images), len(self.audio)]
-        if self.labels is not None:
-            if self.labels.ndim != 1:
-                raise DataError(f"Split.labels must have shape (N,), got {self.labels.shape}")
-            lengths.append(len(self.labels))
-        if len(set(lengths)) != 1:
-            raise DataError(
-                "Split arrays must have the same number of rows, got "
-                f"images={len(self.images)}, audio={len(self.audio)}"
-                + ("" if self.labels is None else f", labels={len(self.labels)}")
-            )
-
-    def __len__(self) -> int:
-        return int(self.images.shape[0])
-
-    @property
-    def labelled(self) -> bool:
-        """Whether this split carries labels."""
-        return self.labels is not None
-
-    def subset(self, idx: np.ndarray) -> Split:
-        """Return the rows selected by ``idx`` as a new Split.
-
-        Args:
-            idx: Integer indices or a boolean mask of length ``len(self)``.
-
-        Returns:
-            A Split holding copies of the selected rows (labels stay None when
-            this split is unlabelled).
-
-        Raises:
-            IndexError: If ``idx`` is out of range (a programming error, not a
-                data problem).
-        """
-        idx = np.asarray(idx)
-        return Split(
-            images=self.images[idx],
-            audio=self.audio[idx],
-            labels=None if self.labels is None else self.labels[idx],
-        )
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """A loaded data set.
-
-    Attributes:
-        train: The data the hyperparameter search may use (it carves its own
-            validation part out of it).
-        test: Held-out test set (labelled or not), never used in the search;
-            None when the source has none.
-        source: Human description of where the data came from.
-        synthetic_audio: True when the audio features are synthetic (demo).
-    """
-
-    train: Split
-    test: Split | None
-    source: str
-    synthetic_audio: bool
 
 
 class _Layout(NamedTuple):
@@ -181,8 +84,6 @@ def load_dataset(source: str | os.PathLike, *, seed: int = 0) -> Dataset:
     if isinstance(source, str) and source.strip().lower() == "demo":
         # Imported lazily: the demo pulls in scikit-learn, which is slow to
         # import and not needed for real data.
-        from .demo import make_demo_dataset
-
         return make_demo_dataset(seed=seed)
 
     directory = Path(source).expanduser()
@@ -344,10 +245,10 @@ def _validate_images(array: np.ndarray, name: str) -> np.ndarray:
     _check_rows(array, name)
     n = array.shape[0]
     if array.shape[1:] == (IMAGE_SIDE, IMAGE_SIDE):
-        array = array.reshape(n, IMAGE_DIM)
-    elif array.shape[1:] != (IMAGE_DIM,):
+        array = array.reshape(n, IMAGE_PIXELS)
+    elif array.shape[1:] != (IMAGE_PIXELS,):
         raise DataError(
-            f"{name} has shape {array.shape}, expected images of shape (N, {IMAGE_DIM}) "
+            f"{name} has shape {array.shape}, expected images of shape (N, {IMAGE_PIXELS}) "
             f"or (N, {IMAGE_SIDE}, {IMAGE_SIDE}); re-save the images in one of those shapes"
         )
 
@@ -382,14 +283,14 @@ def _validate_audio(array: np.ndarray, name: str) -> np.ndarray:
     n = array.shape[0]
     if array.shape[1:] == (AUDIO_FRAMES, AUDIO_COEFFS):
         # C-order reshape of (frames, coeffs) is exactly the frame-major layout.
-        array = array.reshape(n, AUDIO_DIM)
-    elif array.shape[1:] != (AUDIO_DIM,):
+        array = array.reshape(n, AUDIO_FEATURES)
+    elif array.shape[1:] != (AUDIO_FEATURES,):
         hint = ""
         if array.shape[1:] == (AUDIO_COEFFS, AUDIO_FRAMES):
             hint = " (looks coefficient-major: transpose to (N, 39, 13) first)"
         raise DataError(
             f"{name} has shape {array.shape}, expected audio features of shape "
-            f"(N, {AUDIO_DIM}) or (N, {AUDIO_FRAMES}, {AUDIO_COEFFS}){hint}; "
+            f"(N, {AUDIO_FEATURES}) or (N, {AUDIO_FRAMES}, {AUDIO_COEFFS}){hint}; "
             "re-save the MFCC features in one of those shapes"
         )
     if array.dtype.kind not in "iuf":

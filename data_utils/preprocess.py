@@ -11,9 +11,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-IMAGE_SIDE = 28
-AUDIO_FRAMES, AUDIO_COEFFS = 39, 13
-AUDIO_FEATURES = AUDIO_FRAMES * AUDIO_COEFFS  # 507
+from common.constants import AUDIO_COEFFS, AUDIO_FEATURES, AUDIO_FRAMES, IMAGE_SIDE
+
 CHUNKS, CHUNK_SIZE = 10, 50  # one report's 10x50 layout: drops the last 7 of 507 values
 SPEC_N_FFT, SPEC_HOP = 64, 16  # ~33 frequency bins x 32 steps over the 507-long sequence
 

@@ -14,8 +14,8 @@ import numbers
 
 import numpy as np
 
+from .dataset import Split
 from .errors import DataError
-from .loaders import Split
 
 __all__ = ["duplicate_groups", "train_val_split"]
 

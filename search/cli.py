@@ -2,14 +2,32 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from search.artifacts import atomic_write_text
+from common.errors import UserError
+from search.results.atomic import atomic_write_text
+
+__all__ = ["ArgumentParser", "UserError", "command", "positive_int", "write_output"]
+
+Main = Callable[[Sequence[str] | None], int]
 
 
-class UserError(Exception):
-    """A problem the user can fix; reported as one line, exit code 2."""
+def command(main: Main) -> Main:
+    """A command line's ``main``, with every user error (any ``UserError``) printed as one line, exit code 2."""
+
+    @functools.wraps(main)
+    def run(argv: Sequence[str] | None = None) -> int:
+        try:
+            return main(argv)
+        except UserError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+
+    return run
 
 
 class ArgumentParser(argparse.ArgumentParser):

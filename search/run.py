@@ -14,14 +14,14 @@ from typing import Any
 
 import yaml
 
+from common.constants import METRIC_MODES
 from data_utils import DataError, Split, duplicate_groups, load_dataset, train_val_split
-from search.artifacts import atomic_write_text
-from search.cli import ArgumentParser, UserError, positive_int
-from search.resolve import deep_merge, unflatten
-from search.spec import METRIC_MODES, DataSection, SearchSpec, load_spec
-from search.typed_config import ConfigError
-
-SPEC_FILE = "space.yaml"  # the space as run, with command-line overrides: what --resume continues
+from search.cli import ArgumentParser, UserError, command, positive_int
+from search.results.atomic import atomic_write_text
+from search.results.folder import SPEC_FILE
+from search.space.resolve import deep_merge, unflatten
+from search.space.spec import DataSection, SearchSpec, load_spec
+from search.space.typed_config import ConfigError
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -101,34 +101,31 @@ def save_spec(root: Path, path: Path, over: dict[str, Any]) -> None:
     atomic_write_text(root / SPEC_FILE, yaml.safe_dump(deep_merge(raw, unflatten(over)), sort_keys=False))
 
 
+@command
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        over = overrides(args)
-        spec_path = Path(args.space)
-        spec = load_spec(spec_path, over)
-        root = experiment_dir(args, spec)
-        if args.resume:
-            spec_path, spec = root / SPEC_FILE, load_spec(root / SPEC_FILE)
-        splits = load_splits(spec)
-        create_dir(root)  # not before: bad input must leave no trace
-        if not args.resume:
-            save_spec(root, spec_path, over)
-    except (ConfigError, DataError, UserError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    over = overrides(args)
+    spec_path = Path(args.space)
+    spec = load_spec(spec_path, over)
+    root = experiment_dir(args, spec)
+    if args.resume:
+        spec_path, spec = root / SPEC_FILE, load_spec(root / SPEC_FILE)
+    splits = load_splits(spec)
+    create_dir(root)  # not before: bad input must leave no trace
+    if not args.resume:
+        save_spec(root, spec_path, over)
 
     # Imports Ray: only once the input is known to be good.
-    from search.cluster import ClusterError
-    from search.experiment import INTERRUPTED, run_experiment
+    from search.runtime.experiment import INTERRUPTED, run_experiment
 
     try:
         code = run_experiment(spec, splits, root, address=args.address, resume=args.resume)
-    except (ClusterError, ConfigError) as e:  # found once Ray is up: no cluster, or no room for a trial
+    except UserError as e:  # found once Ray is up: no cluster, or no room for a trial
         if not args.resume:
             forget(root)
-        print(f"error: {args.space}: {e}" if isinstance(e, ConfigError) else f"error: {e}", file=sys.stderr)
-        return 2
+        if isinstance(e, ConfigError):
+            raise UserError(f"{args.space}: {e}") from None
+        raise
     except KeyboardInterrupt:  # a second Ctrl-C: Tune's first one ends fit() itself
         code = INTERRUPTED
     if code == INTERRUPTED:

@@ -1,5 +1,8 @@
 """Fault injection for the fault-tolerance tests: inactive unless ``AVSEARCH_FAULTS`` names a JSON file.
 
+The test cluster installs it in every Ray worker process (``install``, its runtime_env's
+``worker_process_setup_hook``) as one of the Train worker's ``EPOCH_HOOKS``; the product never imports it.
+
 The file holds a rule or a list of rules saying which trials fail, when and how often: ``{"at_epoch": 2,
 "times": 1, "kind": "raise", "match": {"model.fusion.name": "late"}}`` makes every trial whose config
 matches raise once, at the end of its second epoch, before reporting it (``times: -1``: on every attempt).
@@ -40,6 +43,14 @@ def maybe_fail(trial_config: Mapping[str, Any], run_name: str, epoch: int) -> No
     for fault in rules if isinstance(rules, list) else [rules]:
         if epoch == fault.get("at_epoch", 1) and all(lookup(trial_config, k) == v for k, v in fault.get("match", {}).items()):
             inject(fault, Path(f"{path}.{run_name}.attempts"), run_name, epoch)
+
+
+def install() -> None:
+    """Ray's worker_process_setup_hook: fault injection at the end of every epoch of this process's trials."""
+    from search.runtime.worker import EPOCH_HOOKS
+
+    if maybe_fail not in EPOCH_HOOKS:
+        EPOCH_HOOKS.append(maybe_fail)
 
 
 def raise_fault(message: str) -> None:

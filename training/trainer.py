@@ -24,7 +24,7 @@ from torch.utils.hooks import RemovableHandle
 
 from data_utils.augment import augment
 from data_utils.corruptions import corrupt
-from data_utils.loaders import Split
+from data_utils.dataset import Split
 from data_utils.preprocess import Preprocessor, audio_shape
 from models.classifier import MultimodalClassifier, build_model, count_parameters
 from training.config import TrainConfig, TrialConfig

@@ -2,7 +2,7 @@
 
 The study is rebuilt from each trial's sampled values, not from the searcher's saved state, so a
 finished, resumed or killed search is served alike. The values are replayed through the space's own
-sampling (``search.params.sample``): each rebuilt trial carries exactly the parameter names and
+sampling (``search.space.params.sample``): each rebuilt trial carries exactly the parameter names and
 distributions that the search asked Optuna for, a conditional parameter only where it existed.
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 import optuna
 
-from search.params import Param, sample
-from search.spec import SearchSpec
+from search.space.params import Param, sample
+from search.space.spec import SearchSpec
 
 MIN_TRIALS = 2  # fANOVA compares trials: one tells nothing
 

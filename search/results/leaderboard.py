@@ -11,18 +11,19 @@ from typing import Any
 
 import pandas as pd
 
-from search.artifacts import atomic_write_text
-from search.spec import SearchSpec
-from search.tensorboard import flatten
+from common.constants import METRIC_MODES
+from search.results.atomic import atomic_write_text
+from search.results.folder import LEADERBOARD, PARAMS_FILE, RESULT_FILE, TUNE_DIR, read_params
+from search.results.tensorboard import flatten
+from search.space.spec import SearchSpec
 
-TUNE_DIR = "tune"  # Ray Tune's experiment directory, under results/<name>/
 HP = "hp."  # prefix of hyperparameter columns
-METRICS = ("val_f1", "val_accuracy", "val_loss", "val_robust_f1")
+METRICS = tuple(METRIC_MODES)
 
 
 def read_history(trial_dir: Path) -> list[dict[str, Any]]:
     """The trial's reported epochs, oldest first; an epoch reported again after a retry counts once."""
-    path = trial_dir / "result.json"
+    path = trial_dir / RESULT_FILE
     if not path.is_file():
         return []
     rows: dict[int, dict[str, Any]] = {}
@@ -67,7 +68,7 @@ def kept_checkpoint(reported: str | None, metric: str, mode: str) -> str | None:
 
 
 def trial_row(trial_dir: Path, spec: SearchSpec) -> dict[str, Any]:
-    sampled = json.loads((trial_dir / "params.json").read_text())
+    sampled = read_params(trial_dir)
     history = read_history(trial_dir)
     error = last_error(trial_dir)
     metric, mode = spec.search.metric, spec.search.mode
@@ -98,7 +99,7 @@ def trial_row(trial_dir: Path, spec: SearchSpec) -> dict[str, Any]:
 def trial_table(root: Path, spec: SearchSpec) -> pd.DataFrame:
     """One row per trial of the experiment in ``root``, best first (by the search metric)."""
     tune_dir = root / TUNE_DIR
-    rows = [trial_row(d, spec) for d in sorted(tune_dir.iterdir()) if (d / "params.json").is_file()] if tune_dir.is_dir() else []
+    rows = [trial_row(d, spec) for d in sorted(tune_dir.iterdir()) if (d / PARAMS_FILE).is_file()] if tune_dir.is_dir() else []
     table = pd.DataFrame(rows)
     if table.empty:
         return table
@@ -143,12 +144,12 @@ def write_leaderboard(root: Path, table: pd.DataFrame, spec: SearchSpec, retrain
     retrained configs, with their held-out metrics, come first."""
     top = retrained_table(retrained) if retrained else pd.DataFrame()
     full = pd.concat([top, table], ignore_index=True) if not top.empty else table
-    atomic_write_text(root / "leaderboard.csv", full.to_csv(index=False))
-    atomic_write_text(root / "leaderboard.json", full.to_json(orient="records", indent=1))
+    atomic_write_text(root / f"{LEADERBOARD}.csv", full.to_csv(index=False))
+    atomic_write_text(root / f"{LEADERBOARD}.json", full.to_json(orient="records", indent=1))
     text = f"# {spec.name}: trials by best {spec.search.metric}\n\n"
     if not top.empty:
         text += f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n" + simple_markdown(top.drop(columns=["rank", "evaluated_on"])) + "\n## Search trials\n\n"
-    atomic_write_text(root / "leaderboard.md", text + markdown(table, spec))
+    atomic_write_text(root / f"{LEADERBOARD}.md", text + markdown(table, spec))
 
 
 def simple_markdown(table: pd.DataFrame) -> str:

@@ -14,7 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from search.artifacts import atomic_write_bytes
+from search.results.atomic import atomic_write_bytes
 
 DPI = 110
 

@@ -1,4 +1,4 @@
-"""``python -m search.report results/NAME``: rebuild an experiment's leaderboard and its report.md.
+"""An experiment's report.md (``python -m search.report`` rebuilds it).
 
 ``report.md`` says what a search found: the top of the leaderboard, learning curves, how many trials
 survived each ASHA rung, fANOVA hyperparameter importance, the retrained configs, the modality ablation
@@ -8,10 +8,6 @@ killed search is served alike; a section whose input is missing says so in one l
 """
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,34 +15,26 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from search.artifacts import atomic_write_text
-from search.cli import ArgumentParser, UserError
-from search.importance import NoImportance, importances
-from search.leaderboard import (
+from search.results.atomic import atomic_write_text
+from search.results.folder import FIGURES_DIR, REPORT_FILE, RETRAIN_FILE, TUNE_DIR, ExperimentFolder, read_params
+from search.results.importance import NoImportance, importances
+from search.results.leaderboard import (
     HP,
-    TUNE_DIR,
     markdown,
     read_history,
     retrained_table,
     simple_markdown,
-    trial_table,
-    write_leaderboard,
 )
-from search.plots import (
+from search.results.plots import (
     confusion,
     importance_bars,
     learning_curves,
     rung_survival,
     save_png,
 )
-from search.resolve import SAMPLED
-from search.run import SPEC_FILE
-from search.spec import SchedulerSection, SearchSpec, load_spec
-from search.typed_config import ConfigError
+from search.space.resolve import SAMPLED
+from search.space.spec import SchedulerSection, SearchSpec
 
-REPORT_FILE = "report.md"
-FIGURES_DIR = "figures"  # the report's PNGs, under results/<name>/
-RETRAIN_FILE = "retrain.json"  # written by search.retrain.run_retraining
 TOP = 10  # trials in the leaderboard excerpt and in the learning curves
 NO_RETRAIN = (f"No {RETRAIN_FILE}: the best configs were not retrained (the search stopped before retraining, "
               "or retrain.top_k is 0).\n")
@@ -59,7 +47,7 @@ def write_report(root: Path, spec: SearchSpec, table: pd.DataFrame) -> Path:
 
     Args:
         root: the experiment folder (results/<name>).
-        table: its trials, as ``search.leaderboard.trial_table`` returns them (best first).
+        table: its trials, as ``search.results.leaderboard.trial_table`` returns them (best first).
     """
     trial_ids = list(table["trial_id"]) if not table.empty else []
     histories = {t: read_history(root / TUNE_DIR / t) for t in trial_ids}
@@ -80,8 +68,7 @@ def write_report(root: Path, spec: SearchSpec, table: pd.DataFrame) -> Path:
 
 def read_retrained(root: Path) -> dict[str, Any] | None:
     """What ``run_retraining`` returned and wrote to retrain.json; None if it has not run."""
-    path = root / RETRAIN_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
+    return ExperimentFolder(root).read_retrained()
 
 
 def figure(fig: Figure, root: Path, name: str, alt: str) -> str:
@@ -160,7 +147,7 @@ def trial_results(root: Path, spec: SearchSpec, table: pd.DataFrame) -> list[tup
     metric = spec.search.metric
     scored = table[(table["status"] != "failed") & table[metric].notna()]
     return [
-        (json.loads((root / TUNE_DIR / t / "params.json").read_text()).get(SAMPLED, {}), float(value))
+        (read_params(root / TUNE_DIR / t).get(SAMPLED, {}), float(value))
         for t, value in zip(scored["trial_id"], scored[metric])
     ]
 
@@ -206,7 +193,7 @@ def ablation_section(retrained: dict[str, Any] | None, table: pd.DataFrame) -> s
         "seeds": g["seeds"],
     } for g in retrained["configs"] if g["source"] == source])
     return text + (f"Trial {source} retrained with both modalities and with one only, evaluated on the "
-                   f"{retrained['evaluated_on']} split (mean ± std over seeds).\n\n" + simple_markdown(rows))
+                   f"{retrained['evaluated_on']} split (mean ± sample std over seeds).\n\n" + simple_markdown(rows))
 
 
 def confusion_section(root: Path, retrained: dict[str, Any] | None) -> str:
@@ -220,36 +207,3 @@ def confusion_section(root: Path, retrained: dict[str, Any] | None) -> str:
     return text + (f"Trial {best['source']} (fused, macro F1 {best['f1_mean']:.4f}), on the {split} split, summed over its "
                    f"{len(runs)} seed(s).\n\n"
                    + figure(confusion(matrix, f"trial {best['source']}, {len(runs)} seed(s)"), root, "confusion", "confusion matrix"))
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = ArgumentParser(prog="python -m search.report", description=__doc__.splitlines()[0], allow_abbrev=False)
-    p.add_argument("experiment", help="an experiment folder, e.g. results/fusion")
-    return p.parse_args(argv)
-
-
-def load_experiment(root: Path) -> SearchSpec:
-    if not (root / SPEC_FILE).is_file():
-        raise UserError(f"{root}: not an experiment folder (no {SPEC_FILE}); give one such as results/fusion")
-    return load_spec(root / SPEC_FILE)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    root = Path(parse_args(argv).experiment)
-    try:
-        spec = load_experiment(root)
-        table = trial_table(root, spec)
-        write_leaderboard(root, table, spec, read_retrained(root))
-        path = write_report(root, spec, table)
-    except (ConfigError, UserError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:  # a results folder that cannot be read or written
-        print(f"error: {e.filename or root}: {e.strerror or e}", file=sys.stderr)
-        return 2
-    print(f"report: {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-SCALARS = ("train_loss", "val_loss", "val_accuracy", "val_f1", "val_robust_f1", "lr")
+from common.constants import METRIC_MODES
+
+SCALARS = ("train_loss", *METRIC_MODES, "lr")
 
 
 def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

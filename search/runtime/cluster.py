@@ -10,8 +10,10 @@ from contextlib import contextmanager
 
 import ray
 
-from search.spec import SearchSpec
-from search.typed_config import ConfigError
+from common.errors import UserError
+from search.runtime.ray_workarounds import loopback_only
+from search.space.spec import SearchSpec
+from search.space.typed_config import ConfigError
 
 RESOURCE_KEYS = ("CPU", "GPU")
 # Environment of every Ray worker of a search; each setting cuts per-trial overhead (bench/search_overhead.py):
@@ -23,14 +25,11 @@ WORKER_ENV = {
     "RAY_TRAIN_ENABLE_PREEMPTION_WATCHER": "0",
     "RAY_TRAIN_METRICS_ENABLED": "0",
 }
-# Ray's switch for "clusters may not span machines" (its default on macOS and Windows): the node's IP is
-# then 127.0.0.1, and Ray 2.60 binds its GCS, raylets and workers there instead of to every interface.
-SINGLE_MACHINE_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 # ray.init waits a minute or more for a cluster that is not there; a plain TCP connect answers in seconds.
 CONNECT_TIMEOUT_S = 5.0
 
 
-class ClusterError(Exception):
+class ClusterError(UserError):
     """The cluster named by --address cannot be joined; reported as one line, exit code 2."""
 
 
@@ -66,28 +65,6 @@ def local_worker_env(dashboard_port: int) -> dict[str, str]:
     instances"), and the resources of trials that Tune stops stay held.
     """
     return {**WORKER_ENV, "RAY_API_SERVER_ADDRESS": f"http://127.0.0.1:{dashboard_port}"}
-
-
-@contextmanager
-def loopback_only() -> Iterator[None]:
-    """Ray nodes started inside listen on 127.0.0.1 only: for clusters whose nodes are all on this machine.
-
-    Without it Ray 2.60 listens on every interface (GCS, raylets, workers on ``::``, the dashboard agent on
-    0.0.0.0), so a laptop's search is open to its network, guarded only by the token. The process's own
-    copy of the switch is read when Ray picks a node IP; the environment carries it to Ray's processes.
-    """
-    from ray._private import ray_constants
-
-    saved_env, saved = os.environ.get(SINGLE_MACHINE_ENV), ray_constants.ENABLE_RAY_CLUSTER
-    os.environ[SINGLE_MACHINE_ENV], ray_constants.ENABLE_RAY_CLUSTER = "0", False
-    try:
-        yield
-    finally:
-        ray_constants.ENABLE_RAY_CLUSTER = saved
-        if saved_env is None:
-            os.environ.pop(SINGLE_MACHINE_ENV, None)
-        else:
-            os.environ[SINGLE_MACHINE_ENV] = saved_env
 
 
 @contextmanager

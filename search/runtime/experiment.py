@@ -11,30 +11,28 @@ import pandas as pd
 import ray
 from ray import tune
 
-from search.budget import ComputeBudget
-from search.cleanup import ReleaseTrainResources, remove_job_placement_groups
-from search.cluster import check_resources, leaked_resources, ray_cluster
-from search.history import KeepTrialHistory
-from search.leaderboard import (
+from search.results.folder import TENSORBOARD_DIR
+from search.results.leaderboard import (
     HP,
-    TUNE_DIR,
     searched_columns,
     trial_table,
     write_leaderboard,
 )
-from search.progress import Progress
-from search.report import write_report
-from search.retrain import run_retraining
-from search.spec import SearchSpec
-from search.tuner import (
-    DRIVER_RESOURCES,
-    TENSORBOARD_DIR,
+from search.results.report import write_report
+from search.runtime.budget import ComputeBudget
+from search.runtime.cluster import check_resources, leaked_resources, ray_cluster
+from search.runtime.progress import Progress
+from search.runtime.ray_workarounds import KeepTrialHistory, remove_job_placement_groups
+from search.runtime.retrain import run_retraining
+from search.runtime.tuner import (
     gpus_per_worker,
     make_driver,
     make_scheduler,
     make_searcher,
+    make_tuner,
     param_space,
 )
+from search.space.spec import SearchSpec
 
 
 def num_trials(spec: SearchSpec) -> int:
@@ -44,37 +42,28 @@ def num_trials(spec: SearchSpec) -> int:
 def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: bool) -> tune.Tuner:
     gpus = gpus_per_worker(spec, ray.cluster_resources().get("GPU", 0.0))
     check_resources(spec, gpus)
-    trainable = tune.with_resources(make_driver(spec, data_ref, root, use_gpu=gpus > 0, gpus=gpus), DRIVER_RESOURCES)
+    driver = make_driver(spec, data_ref, root, use_gpu=gpus > 0, gpus=gpus)
     # Save the experiment state every second, so a driver killed right after a trial finished does not
     # lose that trial on --resume (Tune's default period grows with the experiment).
     os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")
     if resume:
-        return tune.Tuner.restore(str(root / TUNE_DIR), trainable=trainable, resume_unfinished=True, resume_errored=True)
+        return make_tuner(driver, root, {}, max_failures=spec.search.max_failures, restore=True)
     progress = Progress(
         spec.search.metric, spec.search.mode, num_trials(spec), spec.scheduler.max_t,
         time_budget_s=spec.search.time_budget_s, compute_budget_s=spec.search.compute_budget_s,
     )
-    return tune.Tuner(
-        trainable,
-        param_space=param_space(spec),
-        tune_config=tune.TuneConfig(
-            metric=spec.search.metric,
-            mode=spec.search.mode,
-            search_alg=make_searcher(spec),
-            scheduler=make_scheduler(spec),
-            num_samples=1 if spec.presets else spec.search.num_samples,
-            max_concurrent_trials=spec.search.max_concurrent_trials,
-            time_budget_s=spec.search.time_budget_s,
-            trial_dirname_creator=lambda trial: trial.trial_id,
-        ),
-        run_config=tune.RunConfig(
-            name=TUNE_DIR,
-            storage_path=str(root),
-            verbose=0,
-            callbacks=[progress, ReleaseTrainResources(), KeepTrialHistory()],
-            failure_config=tune.FailureConfig(max_failures=spec.search.max_failures),
-            stop=ComputeBudget(spec.search.compute_budget_s, spec.scheduler.max_t) if spec.search.compute_budget_s else None,
-        ),
+    return make_tuner(
+        driver, root, param_space(spec),
+        max_failures=spec.search.max_failures,
+        callbacks=[progress, KeepTrialHistory()],
+        stop=ComputeBudget(spec.search.compute_budget_s, spec.scheduler.max_t) if spec.search.compute_budget_s else None,
+        metric=spec.search.metric,
+        mode=spec.search.mode,
+        search_alg=make_searcher(spec),
+        scheduler=make_scheduler(spec),
+        num_samples=1 if spec.presets else spec.search.num_samples,
+        max_concurrent_trials=spec.search.max_concurrent_trials,
+        time_budget_s=spec.search.time_budget_s,
     )
 
 

@@ -1,21 +1,41 @@
-"""Freeing what a stopped trial's Ray Train run leaves behind (ray-project/ray#54305).
+"""Every use of a Ray private API, and every workaround of a Ray behaviour, in one place (Ray 2.60).
 
-When Tune stops a trial (ASHA, a failure, the end of search.time_budget_s), its Train controller dies
-but the placement group holding the Train workers' CPUs/GPUs can outlive it: Ray removes it only when the
-job ends, or through the dashboard's State API (Ray's own placement-group cleaner). Where that cleaner
-cannot run (a cluster without the dashboard; a machine running several Ray clusters, where the State API
-cannot tell which is meant), the next trial waits forever for resources. This callback removes each finished
-trial's placement group itself, so the search cannot hang on a leak; with the dashboard it is a no-op.
+Each section names what it works around; ``tests/search/runtime/test_ray_workarounds.py`` holds a canary per
+section that fails when a Ray upgrade changes what it relies on (then revisit the section: drop it if fixed).
+
+1. Placement groups of stopped trials (ray-project/ray#54305). When Tune stops a trial (ASHA, a failure, the
+   end of search.time_budget_s), its Train controller dies but the placement group holding the Train workers'
+   CPUs/GPUs can outlive it: Ray removes it only when the job ends, or through the dashboard's State API (Ray's
+   own placement-group cleaner). Where that cleaner cannot run (a cluster without the dashboard; a machine
+   running several Ray clusters, where the State API cannot tell which is meant), the next trial waits forever
+   for resources. ``ReleaseTrainResources`` removes each finished trial's placement group itself, so the
+   search cannot hang on a leak; with the dashboard it is a no-op. Uses the private ``PlacementGroupID``.
+
+2. Train's private default callbacks (``LeanCallbacks``): a Ray Data actor a search never uses, and the
+   placement-group cleaner (Ray's own fix for #54305) polling once a second. No upstream issue: the overhead
+   was measured with ``bench/search_overhead.py``.
+3. A resumed trial's reported epochs (``KeepTrialHistory``): Tune overwrites result.json from a staging file
+   that starts empty when the trial has no Tune checkpoint, which a Ray Train trial never has.
+4. Local clusters listening on 127.0.0.1 only (``loopback_only``): Ray 2.60 binds every interface; upstream
+   moves its servers off 0.0.0.0 in ray-project/ray#59852. The switch is a private constant.
 """
 from __future__ import annotations
 
+import os
+import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import ray
 from ray import tune
+from ray.air.constants import EXPR_RESULT_FILE
 
-PG_KEY = "train_pg_id"  # reported by every Train worker (search/worker.py)
+# --- 1. placement groups of stopped trials (ray-project/ray#54305) ----------------------------------------
+
+PG_KEY = "train_pg_id"  # reported by every Train worker (search/runtime/worker.py)
 
 
 def current_placement_group_id() -> str | None:
@@ -76,3 +96,71 @@ class ReleaseTrainResources(tune.Callback):
         # releasing a trial twice is harmless (its group is already removed).
         for trial in trials:
             self.release(trial)
+
+
+# --- 2. Train's private default callbacks ------------------------------------------------------------
+
+# The cleaner asks the State API whether the controller lives: a small HTTP request per run and interval.
+CLEANER_CHECK_INTERVAL_S = 0.2
+
+
+class LeanCallbacks:
+    """No Ray Data machinery when a run has no datasets, and a quicker placement-group cleaner."""
+
+    def _create_default_callbacks(self) -> list:
+        # Imported here: every Train worker imports this module (PG_KEY), and needs none of Train's internals.
+        from ray.train.v2._internal.callbacks import DatasetsCallback
+        from ray.train.v2._internal.callbacks.placement_group_callback import PlacementGroupCleanerCallback
+
+        callbacks = []
+        for callback in super()._create_default_callbacks():
+            if isinstance(callback, DatasetsCallback) and not self.datasets:
+                continue
+            if type(callback) is PlacementGroupCleanerCallback:
+                callback = PlacementGroupCleanerCallback(check_interval_s=CLEANER_CHECK_INTERVAL_S)
+            callbacks.append(callback)
+        return callbacks
+
+
+# --- 3. a resumed trial's reported epochs -----------------------------------------------------------
+
+class KeepTrialHistory(tune.Callback):
+    """Copies a resumed trial's result.json into Tune's staging folder before Tune's logger opens it.
+
+    Must come before Tune's own loggers, which Tune appends after the callbacks it is given.
+    """
+
+    def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        staged, kept = Path(trial.local_path, EXPR_RESULT_FILE), Path(trial.path, EXPR_RESULT_FILE)
+        if kept.is_file() and not staged.exists():
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(kept, staged)
+
+
+# --- 4. local clusters on 127.0.0.1 only (ray-project/ray#59852) -----------------------------------
+
+# Ray's switch for "clusters may not span machines" (its default on macOS and Windows): the node's IP is
+# then 127.0.0.1, and Ray 2.60 binds its GCS, raylets and workers there instead of to every interface.
+SINGLE_MACHINE_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+@contextmanager
+def loopback_only() -> Iterator[None]:
+    """Ray nodes started inside listen on 127.0.0.1 only: for clusters whose nodes are all on this machine.
+
+    Without it Ray 2.60 listens on every interface (GCS, raylets, workers on ``::``, the dashboard agent on
+    0.0.0.0), so a laptop's search is open to its network, guarded only by the token. The process's own
+    copy of the switch is read when Ray picks a node IP; the environment carries it to Ray's processes.
+    """
+    from ray._private import ray_constants
+
+    saved_env, saved = os.environ.get(SINGLE_MACHINE_ENV), ray_constants.ENABLE_RAY_CLUSTER
+    os.environ[SINGLE_MACHINE_ENV], ray_constants.ENABLE_RAY_CLUSTER = "0", False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved
+        if saved_env is None:
+            os.environ.pop(SINGLE_MACHINE_ENV, None)
+        else:
+            os.environ[SINGLE_MACHINE_ENV] = saved_env

@@ -20,19 +20,26 @@ import torch
 from ray import tune
 from sklearn.metrics import confusion_matrix, f1_score
 
-from data_utils.loaders import Split
+from common.stats import STD, sample_std
+from data_utils.dataset import Split
 from data_utils.preprocess import Preprocessor, audio_shape
 from models import build_model
-from search.artifacts import atomic_write_text
-from search.cleanup import ReleaseTrainResources
-from search.leaderboard import TUNE_DIR, read_history
-from search.spec import SearchSpec, parse_trial_config
-from search.tuner import DRIVER_RESOURCES, TRAIN_DIR, make_driver
-from search.worker import CHECKPOINT_FILE
+from search.results.atomic import atomic_write_text
+from search.results.folder import (
+    BEST_DIR,
+    CHECKPOINT_FILE,
+    PARAMS_FILE,
+    RETRAIN_DIR,
+    RETRAIN_FILE,
+    TRAIN_DIR,
+    TUNE_DIR,
+    read_params,
+)
+from search.results.leaderboard import read_history
+from search.runtime.tuner import make_driver, make_tuner
+from search.space.spec import SearchSpec, parse_trial_config
 from training.trainer import evaluate, to_device
 
-RETRAIN_DIR = "retrain"
-BEST_DIR = "best"
 ABLATIONS = ("image_only", "audio_only")
 
 
@@ -45,7 +52,7 @@ def retrain_runs(spec: SearchSpec, root: Path, table: pd.DataFrame) -> dict[str,
     runs = {}
     done = table[table["status"] != "failed"].head(spec.retrain.top_k)
     for i, trial_id in enumerate(done["trial_id"]):
-        base = spec.trial_config(json.loads((root / TUNE_DIR / trial_id / "params.json").read_text()))
+        base = spec.trial_config(read_params(root / TUNE_DIR / trial_id))
         variants = {"fused": base}
         if spec.retrain.ablation and i == 0:
             for name in ABLATIONS:
@@ -89,19 +96,16 @@ def run_retraining(
     data_ref = ray.put({"train": train_split, "val": eval_split})
     configs = {name: run["config"] for name, run in runs.items()}
     driver = make_driver(spec, data_ref, out, use_gpu, gpus, resolve=lambda s: configs[s["run"]], keep_best=False)
-    tune.Tuner(
-        tune.with_resources(driver, DRIVER_RESOURCES),
-        param_space={"run": tune.grid_search(list(runs))},
-        tune_config=tune.TuneConfig(max_concurrent_trials=spec.search.max_concurrent_trials, trial_dirname_creator=lambda t: t.trial_id),
-        run_config=tune.RunConfig(name=TUNE_DIR, storage_path=str(out), verbose=0, callbacks=[ReleaseTrainResources()],
-                                  failure_config=tune.FailureConfig(max_failures=spec.search.max_failures)),
+    make_tuner(
+        driver, out, {"run": tune.grid_search(list(runs))},
+        max_failures=spec.search.max_failures, max_concurrent_trials=spec.search.max_concurrent_trials,
     ).fit()
 
     rows, models = [], {}
     for trial_dir in sorted((out / TUNE_DIR).iterdir()):
-        if not (trial_dir / "params.json").is_file() or not read_history(trial_dir):
+        if not (trial_dir / PARAMS_FILE).is_file() or not read_history(trial_dir):
             continue
-        name = json.loads((trial_dir / "params.json").read_text())["run"]
+        name = read_params(trial_dir)["run"]
         model, pre = load_final_model(out / TRAIN_DIR / trial_dir.name, configs[name])
         result = evaluate(model, pre, to_device(eval_split, pre, torch.device("cpu")))
         pred = result["predictions"].numpy()
@@ -111,7 +115,7 @@ def run_retraining(
                      "confusion_matrix": confusion_matrix(eval_split.labels, pred, labels=range(10)).tolist()})
         models[name] = (model, pre)
     summary = summarize(rows, evaluated_on)
-    atomic_write_text(root / "retrain.json", json.dumps(summary, indent=1))
+    atomic_write_text(root / RETRAIN_FILE, json.dumps(summary, indent=1))
     export_best(root, runs, rows, models, summary, splits["source"])
     return summary
 
@@ -122,15 +126,15 @@ def summarize(rows: list[dict[str, Any]], evaluated_on: str) -> dict[str, Any]:
     for (source, variant), group in table.groupby(["source", "variant"], sort=False):
         groups.append({
             "source": source, "variant": variant, "seeds": len(group),
-            "accuracy_mean": group["accuracy"].mean(), "accuracy_std": group["accuracy"].std(ddof=0),
-            "f1_mean": group["f1"].mean(), "f1_std": group["f1"].std(ddof=0),
+            "accuracy_mean": group["accuracy"].mean(), "accuracy_std": sample_std(group["accuracy"]),
+            "f1_mean": group["f1"].mean(), "f1_std": sample_std(group["f1"]),
             "per_class_f1_mean": np.mean(group["per_class_f1"].tolist(), axis=0).tolist(),
         })
-    return {"evaluated_on": evaluated_on, "configs": groups, "runs": rows}
+    return {"evaluated_on": evaluated_on, "std": STD, "configs": groups, "runs": rows}
 
 
 def export_best(root: Path, runs: dict, rows: list[dict], models: dict, summary: dict, data_source: str) -> None:
-    from search.export import export_model
+    from serving.export import export_model
 
     best = [r for r in rows if r["variant"] == "fused"]
     if not best:

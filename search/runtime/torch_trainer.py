@@ -11,7 +11,7 @@ not use (measured with ``bench/search_overhead.py``, Ray 2.60, 2 cores):
 - ``TorchTrainer``'s backend sets up a torch.distributed process group, and makes the controller import
   torch, even for one worker, which has no gradients to share. A one-worker trial runs as a plain
   data-parallel run instead; several workers get the ``TorchTrainer`` (DistributedDataParallel needs it),
-  from ``search.ddp_trainer``. Importing it imports torch, and this module, which every trial's driver
+  from ``search.runtime.ddp_trainer``. Importing it imports torch, and this module, which every trial's driver
   process imports, does not.
 
 The first two are Train's private callbacks: `tests/search/test_torch_trainer.py` fails if a Ray upgrade
@@ -23,28 +23,9 @@ from collections.abc import Callable
 from typing import Any
 
 import ray.train
-from ray.train.v2._internal.callbacks import DatasetsCallback
-from ray.train.v2._internal.callbacks.placement_group_callback import (
-    PlacementGroupCleanerCallback,
-)
 from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
 
-# The cleaner asks the State API whether the controller lives: a small HTTP request per run and interval.
-CLEANER_CHECK_INTERVAL_S = 0.2
-
-
-class LeanCallbacks:
-    """No Ray Data machinery when a run has no datasets, and a quicker placement-group cleaner."""
-
-    def _create_default_callbacks(self) -> list:
-        callbacks = []
-        for callback in super()._create_default_callbacks():
-            if isinstance(callback, DatasetsCallback) and not self.datasets:
-                continue
-            if type(callback) is PlacementGroupCleanerCallback:
-                callback = PlacementGroupCleanerCallback(check_interval_s=CLEANER_CHECK_INTERVAL_S)
-            callbacks.append(callback)
-        return callbacks
+from search.runtime.ray_workarounds import LeanCallbacks
 
 
 class LeanSingleWorkerTrainer(LeanCallbacks, DataParallelTrainer):
@@ -58,7 +39,7 @@ def make_trainer(
     """The Train run of one trial: a ``TorchTrainer`` when several workers share the trial, else one worker."""
     cls: type[DataParallelTrainer] = LeanSingleWorkerTrainer
     if scaling_config.num_workers > 1:
-        from search.ddp_trainer import LeanTorchTrainer
+        from search.runtime.ddp_trainer import LeanTorchTrainer
 
         cls = LeanTorchTrainer
     return cls(train_loop, train_loop_config=train_loop_config, scaling_config=scaling_config, run_config=run_config)

@@ -1,6 +1,6 @@
-"""The Tune layer: searcher, scheduler and the per-trial driver that runs a Ray Train run (``search.torch_trainer``).
+"""The Tune layer: searcher, scheduler and the per-trial driver that runs a Ray Train run (``search.runtime.torch_trainer``).
 
-Three layers, as in Ray's Train + Tune guide: the Train worker function (``search.worker``), the per-trial
+Three layers, as in Ray's Train + Tune guide: the Train worker function (``search.runtime.worker``), the per-trial
 driver built here (it owns no compute: its Train workers hold the trial's CPUs/GPUs), and the ``Tuner``.
 """
 from __future__ import annotations
@@ -21,14 +21,14 @@ from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search import BasicVariantGenerator, Searcher
 from ray.tune.search.optuna import OptunaSearch
 
-from search.params import Param, sample
-from search.resolve import SAMPLED
-from search.spec import SearchSpec
-from search.torch_trainer import make_trainer
-from search.worker import train_loop_per_worker
+from search.results.folder import TENSORBOARD_DIR, TRAIN_DIR, TUNE_DIR
+from search.runtime.ray_workarounds import ReleaseTrainResources
+from search.runtime.torch_trainer import make_trainer
+from search.runtime.worker import train_loop_per_worker
+from search.space.params import Param, sample
+from search.space.resolve import SAMPLED
+from search.space.spec import SearchSpec
 
-TRAIN_DIR = "train"  # one Ray Train run per trial, named by its trial id (stable across restores)
-TENSORBOARD_DIR = "tensorboard"  # one TensorBoard run per trial, by trial id
 # A trial's driver only waits on its Train run: the Train workers hold the trial's CPUs/GPUs. Tune rejects
 # an empty request, so the driver asks for a little memory and no CPU (a custom resource would not exist
 # on a cluster the user started).
@@ -96,7 +96,7 @@ def make_driver(
     """The Tune function trainable of one trial: build the trial's config and run its Ray Train run.
 
     Ray imports, in every trial's driver process, what the returned function's pickle names: so it holds
-    plain values and torch-free callables (``search.resolve``, ``search.torch_trainer``, ``search.worker``
+    plain values and torch-free callables (``search.space.resolve``, ``search.runtime.torch_trainer``, ``search.runtime.worker``
     import no torch at module level), never the ``SearchSpec``, whose typed configs import the models.
 
     Args:
@@ -139,3 +139,34 @@ def make_driver(
         trainer.fit()
 
     return driver
+
+
+def make_tuner(
+    driver: Callable[[dict], None], storage: Path, param_space: dict[str, Any], *, max_failures: int,
+    callbacks: list[tune.Callback] | None = None, stop: Any = None, restore: bool = False, **tune_config: Any,
+) -> tune.Tuner:
+    """The Tuner of a search or of a retraining (the one place either is built): trials named by their id,
+    in ``storage/tune/``, each trial's driver on ``DRIVER_RESOURCES``, placement groups released.
+
+    Args:
+        driver: from ``make_driver``.
+        storage: the folder that holds Tune's experiment (``TUNE_DIR``) and the Train runs.
+        restore: continue the interrupted experiment in ``storage`` (unfinished and errored trials too).
+        tune_config: the rest of ``tune.TuneConfig`` (metric, mode, searcher, scheduler, budgets).
+    """
+    trainable = tune.with_resources(driver, DRIVER_RESOURCES)
+    if restore:
+        return tune.Tuner.restore(str(storage / TUNE_DIR), trainable=trainable, resume_unfinished=True, resume_errored=True)
+    return tune.Tuner(
+        trainable,
+        param_space=param_space,
+        tune_config=tune.TuneConfig(trial_dirname_creator=lambda trial: trial.trial_id, **tune_config),
+        run_config=tune.RunConfig(
+            name=TUNE_DIR,
+            storage_path=str(storage),
+            verbose=0,
+            callbacks=[*(callbacks or []), ReleaseTrainResources()],
+            failure_config=tune.FailureConfig(max_failures=max_failures),
+            stop=stop,
+        ),
+    )

@@ -8,14 +8,19 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import ray
 import ray.train
 
-from search.cleanup import PG_KEY, current_placement_group_id
+from search.results.folder import CHECKPOINT_FILE
+from search.runtime.ray_workarounds import PG_KEY, current_placement_group_id
 
-CHECKPOINT_FILE = "checkpoint.pt"
+# Called at the end of every epoch, before it is reported: (the trial's nested config, the Train run's name,
+# the epoch). Empty in a search; a worker-process setup hook may add to it (the tests' fault injection does,
+# through Ray's runtime_env "worker_process_setup_hook").
+EPOCH_HOOKS: list[Callable[[Mapping[str, Any], str, int], None]] = []
 
 
 def load_checkpoint(checkpoint: ray.train.Checkpoint) -> dict[str, Any]:
@@ -38,10 +43,9 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     import ray.train.torch
     import torch
 
-    from search.faults import maybe_fail
-    from search.spec import parse_trial_config
-    from search.tensorboard import TrialBoard, flatten
-    from search.typed_config import to_dict
+    from search.results.tensorboard import TrialBoard, flatten
+    from search.space.spec import parse_trial_config
+    from search.space.typed_config import to_dict
     from training.trainer import train
 
     torch.set_num_threads(max(1, int(config.get("threads", 1))))
@@ -60,7 +64,8 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     board = TrialBoard(config["tensorboard"], flatten(to_dict(trial))) if rank == 0 and config.get("tensorboard") else None
 
     def report(metrics: dict[str, float], state: Any) -> None:
-        maybe_fail(config["trial"], run_name, int(metrics["epoch"]))
+        for hook in EPOCH_HOOKS:
+            hook(config["trial"], run_name, int(metrics["epoch"]))
         metrics = {**metrics, **startup, "node_id": node, PG_KEY: placement_group}
         if board is not None:
             board.log(metrics)

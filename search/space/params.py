@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from search.typed_config import ConfigError, check_keys, did_you_mean, join
+from search.space.typed_config import ConfigError, check_keys, did_you_mean, join
 
 KINDS = ("choice", "int", "uniform", "loguniform", "quniform")
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-SAMPLED = "sampled"  # the key of a Tune trial config that holds the define-by-run values (search.tuner)
+SAMPLED = "sampled"  # the key of a Tune trial config that holds the define-by-run values (search.runtime.tuner)
 
 
 def is_structural(key: str) -> bool:

@@ -14,9 +14,10 @@ from typing import Any, Literal
 import numpy as np
 import yaml
 
-from search.params import Param, RecordingSuggester, parse_params, sample
-from search.resolve import TrialResolver, deep_merge, unflatten
-from search.typed_config import ConfigError, check_keys, from_dict
+from common.constants import METRIC_MODES
+from search.space.params import Param, RecordingSuggester, parse_params, sample
+from search.space.resolve import TrialResolver, deep_merge, unflatten
+from search.space.typed_config import ConfigError, check_keys, from_dict
 from training.config import TrialConfig
 
 VALIDATION_DRAWS = 64
@@ -35,7 +36,6 @@ class DataSection:
             raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
 
 
-METRIC_MODES = {"val_f1": "max", "val_accuracy": "max", "val_loss": "min", "val_robust_f1": "max"}  # metric -> its better direction
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class SearchSection:
     num_samples: int = 16  # trials
     max_concurrent_trials: int = 2
     time_budget_s: float | None = None  # stop the search after this many seconds of wall time
-    # ... or spend at most this many seconds of training and evaluation, summed over its trials' epochs (search.budget)
+    # ... or spend at most this many seconds of training and evaluation, summed over its trials' epochs (search.runtime.budget)
     compute_budget_s: float | None = None
     max_failures: int = 1  # retries of a trial that raised, from its last checkpoint
 

@@ -12,13 +12,14 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, Union
 
+from common.errors import UserError
 from models.classifier import Component
 from models.registry import Registry
 
 T = TypeVar("T")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A user-facing configuration problem. ``str(e)`` is one line: where, what, and how to fix it."""
 
     def __init__(self, path: str, message: str) -> None:

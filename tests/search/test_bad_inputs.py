@@ -30,8 +30,8 @@ import torch
 import yaml
 from torch import Tensor
 
-from search.export import quiet_jit
-from search.resolve import deep_merge
+from search.space.resolve import deep_merge
+from serving.export import quiet_jit
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "spaces" / "smoke.yaml"
@@ -40,7 +40,7 @@ LAYOUTS = {
     "zenodo": ("data_wr_train", "data_sp_train", "labels_train", "data_wr_test", "data_sp_test", "labels_test"),
 }
 N_TRAIN, N_TEST = 60, 20  # 6 per class: the smoke space's val_fraction 0.2 leaves every class in both parts
-BLOCKED = "ray"  # importing it is the first step of starting anything (search.experiment imports it)
+BLOCKED = "ray"  # importing it is the first step of starting anything (search.runtime.experiment imports it)
 
 Builder = Callable[[Path], list[str]]  # writes a case's input into its (empty) folder, returns its argv
 FileContent = np.ndarray | bytes | None  # None: remove the file

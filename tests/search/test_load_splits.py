@@ -8,8 +8,8 @@ import pytest
 
 from data_utils import Split
 from search.run import load_splits
-from search.spec import load_spec
-from tests.conftest import SHARED_DATA
+from search.space.spec import load_spec
+from tests.helpers import SHARED_DATA
 
 SMOKE = Path(__file__).resolve().parents[2] / "spaces" / "smoke.yaml"
 

@@ -15,12 +15,13 @@ from data_utils.corruptions import (
     GAUSSIAN_IMAGE_STD,
     corrupt,
 )
-from search import predict
-from search.evaluate import DEFAULT_CORRUPTIONS, evaluate_model, main, predict_corrupted
-from search.export import export_model, load_exported
-from search.spec import parse_trial_config
-from tests.conftest import run_cli
-from tests.search.test_predict import SMALL_MODEL, save_kaggle
+from search import predict as predict_cli
+from search.evaluate import main
+from search.space.spec import parse_trial_config
+from serving.evaluate import DEFAULT_CORRUPTIONS, evaluate_model, predict_corrupted
+from serving.export import export_model, load_exported
+from serving.predict import predict
+from tests.helpers import SMALL_MODEL, run_cli, save_kaggle
 from training.trainer import train
 
 NOISY = ("audio_noise", "gaussian")  # the corruptions that draw random numbers
@@ -116,10 +117,10 @@ def models(tmp_path_factory):
 def test_clean_accuracy_is_search_predicts(models, tmp_path, capsys):
     folders, data, dataset = models
     clean = evaluate_model(folders["concat"], dataset.test, ["clean"])["corruptions"]["clean"]
-    assert predict.main([str(folders["concat"]), "--data", str(data), "--out", str(tmp_path / "s.csv")]) == 0
+    assert predict_cli.main([str(folders["concat"]), "--data", str(data), "--out", str(tmp_path / "s.csv")]) == 0
     printed = re.search(r"test accuracy: (\S+)  macro F1: (\S+)", capsys.readouterr().out)
     assert printed.groups() == (f"{clean['accuracy']:.4f}", f"{clean['f1']:.4f}")
-    expected = predict.predict(load_exported(folders["concat"]), dataset.test, 1024)
+    expected = predict(load_exported(folders["concat"]), dataset.test, 1024)
     assert clean["accuracy"] == (expected == dataset.test.labels).mean()
     assert clean["accuracy"] > 0.8
 

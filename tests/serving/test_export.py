@@ -15,7 +15,8 @@ import torch
 from data_utils import make_demo_dataset, train_val_split
 from data_utils.preprocess import AudioLayout, Preprocessor, audio_shape
 from models.classifier import build_model, count_parameters
-from search.export import (
+from search.space.spec import parse_trial_config
+from serving.export import (
     EXPORT_FILES,
     ONNX_FILE,
     ExportedClassifier,
@@ -24,7 +25,6 @@ from search.export import (
     load_exported,
     script,
 )
-from search.spec import parse_trial_config
 from training.trainer import evaluate, to_device, train
 
 SMALL_MODEL = {

@@ -5,37 +5,15 @@ import csv
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
 from data_utils import make_demo_dataset, train_val_split
-from search.export import export_model
 from search.predict import main
-from search.spec import parse_trial_config
-from tests.conftest import run_cli
+from search.space.spec import parse_trial_config
+from serving.export import export_model
+from tests.helpers import SMALL_MODEL, run_cli, save_kaggle
 from training.trainer import evaluate, to_device, train
-
-SMALL_MODEL = {
-    "image": {"name": "cnn", "channels": [8, 16], "kernels": [3, 3], "fc": [32]},
-    "audio": {"name": "gru", "hidden": 16},
-    "fusion": {"name": "concat"},
-}
-KAGGLE_TRAIN = ("x_train_wr", "x_train_sp", "y_train")
-KAGGLE_TEST = ("x_test_wr", "x_test_sp", "y_test")
-
-
-def save_kaggle(folder: Path, dataset, *, test: bool = True, test_labels: bool = True) -> Path:
-    """The demo arrays under the Kaggle file names."""
-    folder.mkdir()
-    arrays = dict(zip(KAGGLE_TRAIN, (dataset.train.images, dataset.train.audio, dataset.train.labels)))
-    if test:
-        arrays.update(zip(KAGGLE_TEST, (dataset.test.images, dataset.test.audio, dataset.test.labels)))
-        if not test_labels:
-            del arrays["y_test"]
-    for name, array in arrays.items():
-        np.save(folder / f"{name}.npy", array)
-    return folder
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from torch import nn
 from data_utils import make_demo_dataset, train_val_split
 from data_utils.preprocess import PreprocessConfig, Preprocessor
 from models import build_model
-from search.spec import parse_trial_config
+from search.space.spec import parse_trial_config
 from training.trainer import (
     eval_batch_size,
     evaluate,

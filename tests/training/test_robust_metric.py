@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from data_utils import make_demo_dataset, train_val_split
-from search.evaluate import evaluate_model
-from search.export import ExportedClassifier
-from search.spec import parse_trial_config
+from search.space.spec import parse_trial_config
+from serving.evaluate import evaluate_model
+from serving.export import ExportedClassifier
 from training.trainer import CORRUPTION_SEED, ROBUST_CORRUPTIONS, train
 
 SMALL_MODEL = {

@@ -10,7 +10,7 @@ import torch
 from sklearn.metrics import f1_score
 
 from data_utils import make_demo_dataset, train_val_split
-from search.spec import parse_trial_config
+from search.space.spec import parse_trial_config
 from training.metrics import macro_f1
 from training.trainer import train
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from search.leaderboard import TUNE_DIR, markdown, trial_table
-from search.spec import load_spec
+from search.results.folder import TUNE_DIR
+from search.results.leaderboard import markdown, trial_table
+from search.space.spec import load_spec
 
-SMOKE = Path(__file__).resolve().parents[2] / "spaces" / "smoke.yaml"
+SMOKE = Path(__file__).resolve().parents[3] / "spaces" / "smoke.yaml"
 
 
 def write_trial(root: Path, trial_id: str, rows: list[dict]) -> None:

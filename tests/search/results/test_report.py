@@ -11,15 +11,15 @@ import pytest
 import yaml
 from matplotlib.image import imread
 
-from search.importance import NoImportance, importances, rebuild_study
-from search.params import RecordingSuggester, sample
-from search.report import RETRAIN_FILE, asha_rungs
-from search.retrain import ABLATIONS, summarize
+from search.results.folder import RETRAIN_FILE
+from search.results.importance import NoImportance, importances, rebuild_study
+from search.results.report import asha_rungs
 from search.run import main
-from search.spec import SchedulerSection, load_spec
-from search.tuner import make_scheduler
-from tests.conftest import ROOT, run_cli
-from tests.search.test_search_ray import search_trials
+from search.runtime.retrain import ABLATIONS, summarize
+from search.runtime.tuner import make_scheduler
+from search.space.params import RecordingSuggester, sample
+from search.space.spec import SchedulerSection, load_spec
+from tests.helpers import ROOT, run_cli, search_trials
 
 SMOKE = str(ROOT / "spaces" / "smoke.yaml")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

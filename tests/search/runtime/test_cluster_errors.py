@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from search.run import main
-from tests.conftest import ROOT, TrackedCommand, free_port
+from search.runtime.cluster import free_port
+from tests.helpers import ROOT, TrackedCommand
 
 SMOKE = ROOT / "spaces" / "smoke.yaml"
 

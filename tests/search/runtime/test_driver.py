@@ -1,4 +1,4 @@
-"""A trial's driver (search.tuner.make_driver), as Ray ships it to the trial's process: it resolves the trial's
+"""A trial's driver (search.runtime.tuner.make_driver), as Ray ships it to the trial's process: it resolves the trial's
 config there without importing torch, which would cost every trial seconds of CPU and hundreds of MiB."""
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from ray import cloudpickle
 
-from search.spec import load_spec
-from search.tuner import make_driver
-from tests.conftest import ROOT
+from search.runtime.tuner import make_driver
+from search.space.spec import load_spec
+from tests.helpers import ROOT, SPACES
 
-SPACES = ROOT / "spaces"
 # A fresh process, as a trial's is: Ray and Tune loaded, then the driver unpickled and its resolver run.
 LOAD = """
 import inspect, json, pickle, sys

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from search.cluster import ClusterError, check_reachable
-from tests.conftest import ROOT, TrackedCommand, free_port
+from search.runtime.cluster import ClusterError, check_reachable, free_port
+from tests.helpers import ROOT, TrackedCommand
 
 pytestmark = pytest.mark.ray
 SMOKE = str(ROOT / "spaces" / "smoke.yaml")

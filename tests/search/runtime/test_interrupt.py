@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, TrackedCommand
-from tests.search.test_search_ray import search_trials
+from tests.helpers import ROOT, TrackedCommand, search_trials
 
 pytestmark = pytest.mark.ray
 

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from search import progress as progress_module
-from search.progress import Progress
+from search.runtime import progress as progress_module
+from search.runtime.progress import Progress
 
 
 class Clock:

@@ -12,8 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import ROOT, run_cli
-from tests.search.test_search_ray import search_trials, space_without_early_stopping
+from tests.helpers import ROOT, run_cli, search_trials, space_without_early_stopping
 
 pytestmark = pytest.mark.ray
 EPOCHS = 3

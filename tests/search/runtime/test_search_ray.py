@@ -11,25 +11,11 @@ import pytest
 import ray
 import yaml
 
-from search.cluster import leaked_resources
 from search.run import main
-from tests.conftest import ROOT
+from search.runtime.cluster import leaked_resources
+from tests.helpers import ROOT, epochs_reported, search, search_trials, space_without_early_stopping
 
 pytestmark = pytest.mark.ray
-SMOKE = str(Path(__file__).resolve().parents[2] / "spaces" / "smoke.yaml")
-
-
-def search(tmp_path: Path, *args: str) -> pd.DataFrame:
-    code = main([SMOKE, "--results", str(tmp_path), *args])
-    assert code == 0
-    return search_trials(tmp_path / "smoke")
-
-
-def search_trials(root: Path) -> pd.DataFrame:
-    """The leaderboard's search trials (retrained configs come first, ranked "retrained")."""
-    table = pd.read_csv(root / "leaderboard.csv", dtype={"rank": str})
-    table = table[table["rank"] != "retrained"].reset_index(drop=True)
-    return table.astype({"rank": int})
 
 
 def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cluster, tmp_path):
@@ -97,19 +83,6 @@ def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cl
         if result.exists():
             nodes |= {json.loads(line)["node_id"] for line in result.read_text().splitlines() if line.strip()}
     assert len(nodes) == 2
-
-
-def space_without_early_stopping(tmp_path: Path) -> str:
-    raw = yaml.safe_load(Path(SMOKE).read_text())
-    raw["scheduler"] = {"name": "none", "max_t": 3}
-    raw["retrain"] = {"top_k": 0}
-    path = tmp_path / "smoke.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    return str(path)
-
-
-def epochs_reported(trial_dir: Path) -> list[int]:
-    return [json.loads(line)["epoch"] for line in (trial_dir / "result.json").read_text().splitlines() if line.strip()]
 
 
 def one_trial_per_fusion(tmp_path: Path) -> str:

@@ -14,7 +14,7 @@ import sys
 import psutil
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT, listening_addresses
 
 pytestmark = pytest.mark.ray
 
@@ -22,8 +22,8 @@ pytestmark = pytest.mark.ray
 PROBE = """
 import json, os, socket, urllib.error, urllib.request
 import psutil, ray
-from search.cluster import ray_cluster
-from tests.search.test_security import listening_addresses
+from search.runtime.cluster import ray_cluster
+from tests.helpers import listening_addresses
 
 def accepts(host, port):
     try:
@@ -57,10 +57,6 @@ def external_addresses() -> list[str]:
 def is_loopback(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
     return (getattr(ip, "ipv4_mapped", None) or ip).is_loopback  # ::ffff:127.0.0.1 is loopback too
-
-
-def listening_addresses(pids: set[int]) -> set[str]:
-    return {c.laddr.ip for c in psutil.net_connections("inet") if c.status == psutil.CONN_LISTEN and c.pid in pids}
 
 
 def test_the_search_cluster_listens_on_loopback_only_and_its_dashboard_needs_the_token():

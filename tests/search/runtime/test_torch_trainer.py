@@ -1,4 +1,4 @@
-"""A trial's Train run (search.torch_trainer): one worker runs without a torch.distributed group, several share
+"""A trial's Train run (search.runtime.torch_trainer): one worker runs without a torch.distributed group, several share
 one; neither starts a Ray Data actor, and the placement-group cleaner polls quicker. The callbacks are Train's
 private ones, so a Ray upgrade that changes them fails here."""
 from __future__ import annotations
@@ -29,7 +29,7 @@ def run(tmp_path: Path, workers: int) -> tuple[object, dict[int, int | None], se
     import ray.train
     from ray.util.state import list_actors
 
-    from search.torch_trainer import make_trainer
+    from search.runtime.torch_trainer import make_trainer
 
     def managers() -> set[str]:
         return {a.actor_id for a in list_actors(filters=[("class_name", "=", "DatasetManager")], limit=10_000)}
@@ -50,7 +50,7 @@ def run(tmp_path: Path, workers: int) -> tuple[object, dict[int, int | None], se
 def test_one_worker_runs_without_a_process_group_or_a_dataset_manager(ray_cluster, tmp_path):
     from ray.train.v2._internal.callbacks.placement_group_callback import PlacementGroupCleanerCallback
 
-    from search.torch_trainer import CLEANER_CHECK_INTERVAL_S
+    from search.runtime.ray_workarounds import CLEANER_CHECK_INTERVAL_S
 
     trainer, groups, managers = run(tmp_path, workers=1)
     assert groups == {0: None}
@@ -61,7 +61,7 @@ def test_one_worker_runs_without_a_process_group_or_a_dataset_manager(ray_cluste
 
 
 def test_several_workers_share_a_torch_process_group(ray_cluster, tmp_path):
-    from search.ddp_trainer import LeanTorchTrainer
+    from search.runtime.ddp_trainer import LeanTorchTrainer
 
     trainer, groups, managers = run(tmp_path, workers=2)  # one per node of the test cluster
     assert isinstance(trainer, LeanTorchTrainer)

@@ -6,9 +6,9 @@ import torch
 
 from data_utils.preprocess import audio_shape
 from models import build_model, count_parameters
-from search.spec import load_spec, parse_trial_config
+from search.space.spec import load_spec, parse_trial_config
 
-SEEDS = load_spec(Path(__file__).resolve().parents[2] / "spaces" / "seeds.yaml")
+SEEDS = load_spec(Path(__file__).resolve().parents[3] / "spaces" / "seeds.yaml")
 PRESETS = {name: parse_trial_config(SEEDS.trial_config({"preset": name})) for name in SEEDS.presets}
 
 

@@ -8,12 +8,13 @@ import numpy as np
 import optuna
 import pytest
 
-from search.params import RecordingSuggester, sample
-from search.resolve import is_structural
-from search.spec import METRIC_MODES, load_spec, parse_trial_config
-from search.typed_config import ConfigError
+from common.constants import METRIC_MODES
+from search.space.params import RecordingSuggester, sample
+from search.space.resolve import is_structural
+from search.space.spec import load_spec, parse_trial_config
+from search.space.typed_config import ConfigError
 
-SPACES = Path(__file__).resolve().parents[2] / "spaces"
+SPACES = Path(__file__).resolve().parents[3] / "spaces"
 
 MINIMAL = """
 fixed:
@@ -175,7 +176,7 @@ def test_configs_from_rays_optuna_searcher_build_for_every_kind_of_parameter():
     """What Tune hands a trial (per-block names, choice indices and the define-by-run values) resolves."""
     import pickle
 
-    from search.tuner import make_searcher
+    from search.runtime.tuner import make_searcher
 
     spec = load_spec(SPACES / "fusion.yaml")
     searcher = make_searcher(spec)
@@ -197,7 +198,7 @@ class Clock:
 
 
 def test_the_compute_budget_counts_each_reported_epochs_seconds_and_then_ends_the_search():
-    from search.budget import ComputeBudget
+    from search.runtime.budget import ComputeBudget
 
     budget = ComputeBudget(2.0, max_epochs=9, clock=Clock())  # the clock stands still: whoever reported is in flight
     assert budget("a", {"epoch": 1, "seconds": 0.5}) is False  # 0.5 spent, a's next 0.5 in flight
@@ -214,7 +215,7 @@ def test_the_compute_budget_counts_each_reported_epochs_seconds_and_then_ends_th
 
 
 def test_the_compute_budget_stops_a_trial_whose_next_epoch_would_overrun_it():
-    from search.budget import ComputeBudget
+    from search.runtime.budget import ComputeBudget
 
     clock = Clock()
     budget = ComputeBudget(10.0, max_epochs=9, clock=clock)
@@ -228,7 +229,7 @@ def test_the_compute_budget_stops_a_trial_whose_next_epoch_would_overrun_it():
 
 
 def test_the_compute_budget_ends_the_search_before_epochs_in_flight_overrun_it():
-    from search.budget import ComputeBudget
+    from search.runtime.budget import ComputeBudget
 
     clock = Clock()
     budget = ComputeBudget(100.0, max_epochs=9, clock=clock)

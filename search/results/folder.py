@@ -1,0 +1,97 @@
+"""The experiment folder ``results/<name>/``: every file name in it, in one place, and the paths built from them.
+
+    space.yaml          the space as run, with command-line overrides: what --resume continues
+    tune/<trial>/       Ray Tune's experiment: params.json (sampled values), result.json (one line per epoch)
+    train/<trial>/      one Ray Train run per trial (its checkpoints: checkpoint.pt)
+    tensorboard/<trial> one TensorBoard run per trial
+    leaderboard.csv|.json|.md, report.md, figures/
+    retrain/, retrain.json  the best configs retrained over seeds, and their summary
+    best/               the exported best model (serving.export)
+
+Writers and readers take an ``ExperimentFolder`` (or its root) and ask it for paths; no other module spells
+a file name of the folder.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SPEC_FILE = "space.yaml"
+TUNE_DIR = "tune"  # Ray Tune's experiment directory
+TRAIN_DIR = "train"  # one Ray Train run per trial, named by its trial id (stable across restores)
+TENSORBOARD_DIR = "tensorboard"  # one TensorBoard run per trial, by trial id
+RETRAIN_DIR = "retrain"
+RETRAIN_FILE = "retrain.json"  # written by search.runtime.retrain.run_retraining
+BEST_DIR = "best"
+REPORT_FILE = "report.md"
+FIGURES_DIR = "figures"  # the report's PNGs
+LEADERBOARD = "leaderboard"  # .csv (every column), .json (records), .md (the varied hyperparameters)
+PARAMS_FILE = "params.json"  # in a Tune trial's folder: its sampled values
+RESULT_FILE = "result.json"  # in a Tune trial's folder: one JSON line per reported epoch
+CHECKPOINT_FILE = "checkpoint.pt"  # in a Train checkpoint: the trainer's checkpoint dict
+
+
+def read_params(trial_dir: Path) -> dict[str, Any]:
+    """A Tune trial's params.json: the values sampled for it."""
+    return json.loads((trial_dir / PARAMS_FILE).read_text())
+
+
+@dataclass(frozen=True)
+class ExperimentFolder:
+    """``results/<name>/``, the paths in it."""
+
+    root: Path
+
+    @property
+    def spec(self) -> Path:
+        return self.root / SPEC_FILE
+
+    @property
+    def tune(self) -> Path:
+        return self.root / TUNE_DIR
+
+    @property
+    def train(self) -> Path:
+        return self.root / TRAIN_DIR
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.root / TENSORBOARD_DIR
+
+    @property
+    def retrain(self) -> Path:
+        return self.root / RETRAIN_DIR
+
+    @property
+    def retrain_summary(self) -> Path:
+        return self.root / RETRAIN_FILE
+
+    @property
+    def best(self) -> Path:
+        return self.root / BEST_DIR
+
+    @property
+    def report(self) -> Path:
+        return self.root / REPORT_FILE
+
+    @property
+    def figures(self) -> Path:
+        return self.root / FIGURES_DIR
+
+    def leaderboard(self, suffix: str) -> Path:
+        """``leaderboard.<suffix>``: csv, json or md."""
+        return self.root / f"{LEADERBOARD}.{suffix}"
+
+    def trial(self, trial_id: str) -> Path:
+        """A Tune trial's folder."""
+        return self.tune / trial_id
+
+    def trial_params(self, trial_id: str) -> dict[str, Any]:
+        return read_params(self.trial(trial_id))
+
+    def read_retrained(self) -> dict[str, Any] | None:
+        """retrain.json, or None before retraining (or when it was not asked for)."""
+        path = self.retrain_summary
+        return json.loads(path.read_text()) if path.is_file() else None

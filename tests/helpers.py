@@ -1,0 +1,161 @@
+"""What the tests share: the repository's paths and the ways to run a command as a user would."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+import yaml
+
+from search.run import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "datasets" / "avdigits"
+SPACES = ROOT / "spaces"
+
+
+def run_cli(*args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m <args>`` from the repository root, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", *args], check=False, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+class TrackedCommand:
+    """``python -m <args>`` run as a user would, recording every process it starts (Ray's raylet, GCS,
+    dashboard, workers: its descendants), so a test can prove that none outlives it."""
+
+    def __init__(self, *args: str, log: Path, env: dict[str, str] | None = None) -> None:
+
+        self.log = log
+        with open(log, "w") as out:
+            # A session of its own, as a terminal gives a command: Ctrl-C reaches its whole process group.
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", *args], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, **(env or {})},
+            )
+        self.started: dict[int, psutil.Process] = {}
+        self.watcher = threading.Thread(target=self._watch, daemon=True)
+        self.watcher.start()
+
+    def _watch(self) -> None:
+        import psutil
+
+        root = psutil.Process(self.proc.pid)
+        while self.proc.poll() is None:
+            try:
+                for child in root.children(recursive=True):
+                    self.started.setdefault(child.pid, child)
+            except psutil.NoSuchProcess:
+                return
+            threading.Event().wait(0.2)
+
+    def interrupt(self) -> None:
+        """Ctrl-C at the terminal: SIGINT to every process of the command's group."""
+        os.killpg(self.proc.pid, signal.SIGINT)
+
+    def wait(self, timeout: float) -> int:
+        code = self.proc.wait(timeout)
+        self.watcher.join()
+        return code
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def stop(self) -> None:
+        """SIGTERM to everything the command started (how `ray stop` ends a node's processes), then the
+        command itself, which `ray start --block` does not end on SIGTERM, is killed."""
+        import psutil
+
+        children = [p for p in self.started.values() if p.is_running()]
+        for p in children:
+            try:
+                p.terminate()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(children, timeout=15)
+        self.proc.kill()
+        self.proc.wait(30)
+        self.watcher.join()
+
+    def left_behind(self, grace_s: float = 30.0) -> list[str]:
+        """The processes it started that are still running ``grace_s`` after it exited (then killed)."""
+        import psutil
+
+        _, alive = psutil.wait_procs(list(self.started.values()), timeout=grace_s)
+        left = []
+        for p in alive:
+            try:
+                if p.status() != psutil.STATUS_ZOMBIE:  # exited; only its (dead) parent never reaped it
+                    left.append(" ".join(p.cmdline()[:3]))
+                    p.kill()
+            except psutil.NoSuchProcess:
+                pass
+        return left
+
+
+SMOKE = str(SPACES / "smoke.yaml")
+
+
+def search(tmp_path: Path, *args: str) -> pd.DataFrame:
+    code = main([SMOKE, "--results", str(tmp_path), *args])
+    assert code == 0
+    return search_trials(tmp_path / "smoke")
+
+
+def search_trials(root: Path) -> pd.DataFrame:
+    """The leaderboard's search trials (retrained configs come first, ranked "retrained")."""
+    table = pd.read_csv(root / "leaderboard.csv", dtype={"rank": str})
+    table = table[table["rank"] != "retrained"].reset_index(drop=True)
+    return table.astype({"rank": int})
+
+
+def space_without_early_stopping(tmp_path: Path) -> str:
+    raw = yaml.safe_load(Path(SMOKE).read_text())
+    raw["scheduler"] = {"name": "none", "max_t": 3}
+    raw["retrain"] = {"top_k": 0}
+    path = tmp_path / "smoke.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return str(path)
+
+
+def epochs_reported(trial_dir: Path) -> list[int]:
+    return [json.loads(line)["epoch"] for line in (trial_dir / "result.json").read_text().splitlines() if line.strip()]
+
+
+def listening_addresses(pids: set[int]) -> set[str]:
+    return {c.laddr.ip for c in psutil.net_connections("inet") if c.status == psutil.CONN_LISTEN and c.pid in pids}
+
+
+SMALL_MODEL = {
+    "image": {"name": "cnn", "channels": [8, 16], "kernels": [3, 3], "fc": [32]},
+    "audio": {"name": "gru", "hidden": 16},
+    "fusion": {"name": "concat"},
+}
+
+
+KAGGLE_TRAIN = ("x_train_wr", "x_train_sp", "y_train")
+
+
+KAGGLE_TEST = ("x_test_wr", "x_test_sp", "y_test")
+
+
+def save_kaggle(folder: Path, dataset, *, test: bool = True, test_labels: bool = True) -> Path:
+    """The demo arrays under the Kaggle file names."""
+    folder.mkdir()
+    arrays = dict(zip(KAGGLE_TRAIN, (dataset.train.images, dataset.train.audio, dataset.train.labels)))
+    if test:
+        arrays.update(zip(KAGGLE_TEST, (dataset.test.images, dataset.test.audio, dataset.test.labels)))
+        if not test_labels:
+            del arrays["y_test"]
+    for name, array in arrays.items():
+        np.save(folder / f"{name}.npy", array)
+    return folder
