@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 # TORCH_SPEC=torch (or your CUDA wheel) before the first `make`.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: setup run test clean
+.PHONY: setup run test test-fast clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,16 @@ setup: $(VENV)/.installed
 run: setup
 	$(PY) -m search.run spaces/fusion.yaml --num-samples 8 --max-epochs 6
 
-# In a network namespace with nothing but loopback where the machine allows it: see tests/loopback_only.sh.
+# Lint first (ruff: pyproject.toml), then the suite, in a network namespace with nothing but loopback where
+# the machine allows it (tests/loopback_only.sh); the 15 slowest tests are printed. `make test-fast` skips the
+# tests that start Ray or run a search end to end (markers `ray`, `slow`).
 test: setup
-	tests/loopback_only.sh $(PY) -m pytest -q
+	$(VENV)/bin/ruff check .
+	tests/loopback_only.sh $(PY) -m pytest -q --durations=15
+
+test-fast: setup
+	$(VENV)/bin/ruff check .
+	tests/loopback_only.sh $(PY) -m pytest -q -m "not ray and not slow"
 
 clean:
 	rm -rf $(VENV) results

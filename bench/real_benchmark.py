@@ -8,7 +8,7 @@
 4. the same as 2 ranked by clean val_f1 (``search.run --metric val_f1``): what the robust metric buys.
 
 Every model is evaluated on the labelled test set, clean and with its audio replaced by noise, its image
-blanked, and Gaussian noise on both (``search.evaluate.evaluate_model``). Writes ``--out`` (a Markdown
+blanked, and Gaussian noise on both (``serving.evaluate.evaluate_model``). Writes ``--out`` (a Markdown
 table, the machine, the settings, the two targets' verdicts) and, beside it, the best-so-far validation F1
 versus compute curves as a PNG. Experiments land in ``--results`` (one folder each, git-ignored).
 

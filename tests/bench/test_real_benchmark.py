@@ -13,7 +13,7 @@ import pytest
 
 from tests.helpers import ROOT, SHARED_DATA
 
-pytestmark = [pytest.mark.ray, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.timeout(900)]
 
 PRESETS = ("report1_add", "report1_concat", "report2_logit_mlp", "report3_spectrogram_cnn")
 SEARCH_ROWS = ("search: TPE + ASHA best", "search: random, no early stopping", "search: TPE + ASHA on clean val_f1")

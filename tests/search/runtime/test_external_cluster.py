@@ -18,7 +18,7 @@ import yaml
 from search.runtime.cluster import ClusterError, check_reachable, free_port
 from tests.helpers import ROOT, TrackedCommand
 
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
 SMOKE = str(ROOT / "spaces" / "smoke.yaml")
 RAY_START = ("ray.scripts.scripts", "start", "--num-cpus", "1", "--node-ip-address", "127.0.0.1", "--block",
              "--disable-usage-stats")

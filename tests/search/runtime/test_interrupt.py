@@ -11,7 +11,7 @@ import yaml
 
 from tests.helpers import ROOT, TrackedCommand, search_trials
 
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 
 def quick_space(tmp_path: Path) -> str:

@@ -14,7 +14,7 @@ import pytest
 
 from tests.helpers import ROOT, run_cli, search_trials, space_without_early_stopping
 
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
 EPOCHS = 3
 
 
