@@ -15,38 +15,153 @@ renamed into place, so a crash leaves either no folder, or the previous export, 
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
-import json
+import math
 import os
 import shutil
 import uuid
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import torch
+from torch import Tensor, nn
 
+from common.constants import AUDIO_COEFFS, AUDIO_FEATURES, AUDIO_FRAMES, IMAGE_PIXELS, IMAGE_SIDE
 from data_utils.preprocess import (
+    AudioLayout,
+    PreprocessConfig,
     Preprocessor,
 )
 from models.classifier import MultimodalClassifier
 from search.space.typed_config import to_dict
-from serving.classifier import ExportedClassifier, check_close, probe_inputs, quiet_jit, script
+from serving.checks import check_close, check_target, dumps, jsonable, probe_inputs, require_onnx
 from serving.layout import (
     CARD_FILE,
     CONFIG_FILE,
-    EXPORT_FILES,
     METRICS_FILE,
     MODEL_FILE,
     ONNX_FILE,
+    ONNX_OPSET,
+    ONNX_TOLERANCE,
     PREPROCESSING_FILE,
     STATE_FILE,
     ExportError,
 )
 from serving.model_card import model_card, preprocessing_summary
-from serving.onnx_export import onnx_bytes, require_onnx
 from training.config import TrialConfig
+
+
+def fitted_copy(pre: Preprocessor, cls: type[Preprocessor] = Preprocessor) -> Preprocessor:
+    """A CPU copy of a fitted preprocessor (as ``cls``), so that exporting leaves the original alone."""
+    if pre.audio_layout not in get_args(AudioLayout):
+        raise ExportError(f"cannot export audio layout {pre.audio_layout!r}; known: {', '.join(get_args(AudioLayout))}")
+    out = cls(PreprocessConfig(image_scaling=pre.image_scaling, audio_layout=pre.audio_layout))
+    out.load_state_dict({k: v.detach().cpu() for k, v in pre.state_dict().items()})
+    return out
+
+
+class OnnxPreprocessing(Preprocessor):
+    """The same preprocessing with the STFT as two real convolutions: ONNX has no complex tensors.
+
+    Equal to ``torch.stft(...).abs()`` up to float rounding (~1e-6), so it serves only the ONNX export;
+    the TorchScript model keeps ``torch.stft``, bit-identical to training.
+    """
+
+    def __init__(self, cfg: PreprocessConfig) -> None:
+        super().__init__(cfg)
+        n = torch.arange(self.n_fft, dtype=torch.float64)
+        k = torch.arange(self.n_fft // 2 + 1, dtype=torch.float64)
+        angle = 2 * math.pi * k[:, None] * n[None, :] / self.n_fft  # (F, n_fft)
+        window = self.window.to(torch.float64)
+        self.register_buffer("dft_cos", (torch.cos(angle) * window).to(torch.float32).unsqueeze(1), persistent=False)
+        self.register_buffer("dft_sin", (torch.sin(angle) * window).to(torch.float32).unsqueeze(1), persistent=False)
+
+    def stft_magnitude(self, flat: Tensor) -> Tensor:
+        # torch.stft's defaults: center=True with reflect padding of n_fft // 2 on both sides.
+        padded = nn.functional.pad(flat.unsqueeze(1), (self.n_fft // 2, self.n_fft // 2), mode="reflect")  # (B, 1, L)
+        real = nn.functional.conv1d(padded, self.dft_cos, stride=self.hop)  # (B, F, T)
+        imag = nn.functional.conv1d(padded, self.dft_sin, stride=self.hop)
+        return torch.sqrt(real * real + imag * imag)
+
+
+class ExportedClassifier(nn.Module):
+    """Raw inputs -> logits: the fitted preprocessing and the classifier in one scriptable module.
+
+    Args:
+        preprocessor: the fitted ``Preprocessor`` of the trial (its statistics are copied).
+        model: the trained ``MultimodalClassifier``.
+
+    ``forward(images, audio)`` takes uint8 pixels 0..255 as (B, 784) or (B, 28, 28) and MFCC features
+    (floating point, frame-major) as (B, 507) or (B, 39, 13), and returns float32 logits (B, num_classes).
+    Wrong shapes or dtypes raise with a message that names the expected ones. Call ``.eval()`` first.
+
+    Example:
+        >>> wrapped = ExportedClassifier(result.preprocessor, result.model).eval()
+        >>> torch.jit.script(wrapped)(images_uint8, audio).argmax(1)  # (B,) digits
+    """
+
+    def __init__(self, preprocessor: Preprocessor, model: MultimodalClassifier) -> None:
+        super().__init__()
+        self.preprocess = fitted_copy(preprocessor)
+        self.model = model
+        self.image_side = IMAGE_SIDE
+        self.image_pixels = IMAGE_PIXELS
+        self.audio_frames, self.audio_coeffs, self.audio_features = AUDIO_FRAMES, AUDIO_COEFFS, AUDIO_FEATURES
+
+    def forward(self, images: Tensor, audio: Tensor) -> Tensor:
+        if images.dtype != torch.uint8:
+            raise ValueError("images must be uint8 pixels 0..255: convert whole numbers with .to(torch.uint8); "
+                             "multiply images scaled to 0..1 by 255 first")
+        if not audio.is_floating_point():
+            raise ValueError("audio must be floating-point MFCC features: convert with .to(torch.float32)")
+        square = images.dim() == 3 and images.shape[1] == self.image_side and images.shape[2] == self.image_side
+        if not (square or (images.dim() == 2 and images.shape[1] == self.image_pixels)):
+            raise ValueError(f"images must have shape (B, 784) or (B, 28, 28), got {images.shape}")
+        frames = audio.dim() == 3 and audio.shape[1] == self.audio_frames and audio.shape[2] == self.audio_coeffs
+        if not (frames or (audio.dim() == 2 and audio.shape[1] == self.audio_features)):
+            raise ValueError(f"audio must have shape (B, 507) or (B, 39, 13), got {audio.shape}")
+        if images.shape[0] != audio.shape[0]:
+            raise ValueError(f"images and audio must have the same batch size, got {images.shape[0]} and {audio.shape[0]}")
+        image, sequence = self.preprocess(images.reshape(-1, self.image_pixels), audio.reshape(-1, self.audio_features))
+        return self.model(image, sequence).float()  # (B, num_classes)
+
+
+class OnnxClassifier(ExportedClassifier):
+    """``ExportedClassifier`` as the ONNX exporter needs it: a real-valued STFT, and both inputs kept.
+
+    The exporter traces one batch, so the shape checks and the (B, 28, 28) / (B, 39, 13) branches are fixed
+    to the flat shapes it sees.
+    """
+
+    def __init__(self, preprocessor: Preprocessor, model: MultimodalClassifier) -> None:
+        super().__init__(preprocessor, model)
+        self.preprocess = fitted_copy(preprocessor, OnnxPreprocessing)
+
+    def forward(self, images: Tensor, audio: Tensor) -> Tensor:
+        logits = super().forward(images, audio)
+        # An image_only or audio_only model ignores one input, which the exporter would then drop from the
+        # graph; adding a sum over zero columns of each input (exactly 0) keeps both, so every model.onnx
+        # takes the same two inputs.
+        return logits + images[:, :0].sum(1, keepdim=True) + audio[:, :0].sum(1, keepdim=True)
+
+
+@contextlib.contextmanager
+def quiet_jit() -> Iterator[None]:
+    """Silence "`torch.jit.script` is deprecated" and the like: torch 2.13 deprecates the TorchScript
+    API, which still works, and a user of export or predict can do nothing about the warning."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"`?torch\.jit\.\w+`? is deprecated")
+        yield
+
+
+def script(wrapped: ExportedClassifier) -> torch.jit.ScriptModule:
+    """``torch.jit.script(wrapped)``, quietly."""
+    with quiet_jit():
+        return torch.jit.script(wrapped)
 
 
 def export_model(
@@ -155,42 +270,6 @@ def load_exported(folder: Path, map_location: str | torch.device = "cpu") -> tor
     return module.eval()
 
 
-
-# --- checks -------------------------------------------------------------------------------------------
-
-
-def check_target(out_dir: Path) -> None:
-    """``out_dir`` may be created or replaced: it is absent, empty, or a previous export."""
-    if not out_dir.exists():
-        return
-    if not out_dir.is_dir():
-        raise ExportError(f"{str(out_dir)!r} is a file; pick a folder name for the exported model")
-    entries = set(os.listdir(out_dir))
-    if entries and not (MODEL_FILE in entries and entries <= EXPORT_FILES):
-        shown = ", ".join(sorted(entries - EXPORT_FILES)[:3] or sorted(entries)[:3])
-        raise ExportError(
-            f"{str(out_dir)!r} already holds files that are not an exported model ({shown}); "
-            "pick a new or empty folder (an earlier export there would be replaced)"
-        )
-
-
-def jsonable(value: Any, path: str) -> Any:
-    """Plain JSON values (tensor and numpy scalars via ``.item()``); TypeError names the offending key."""
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v, f"{path}.{k}") for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v, f"{path}[{i}]") for i, v in enumerate(value)]
-    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 0) == 0:
-        value = value.item()
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    raise TypeError(f"{path}: {type(value).__name__} is not JSON-serializable; pass numbers, strings, lists or dicts")
-
-
-def dumps(value: Any) -> bytes:
-    return (json.dumps(value, indent=2) + "\n").encode()
-
-
 # --- writing ------------------------------------------------------------------------------------------
 
 
@@ -219,5 +298,32 @@ def write_folder(out_dir: Path, files: Mapping[str, bytes]) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+# --- ONNX ---------------------------------------------------------------------------------------------
+
+
+def onnx_bytes(preprocessor: Preprocessor, model: MultimodalClassifier) -> bytes:
+    """The ONNX model of preprocessing + model (flat inputs, dynamic batch), checked with onnxruntime
+    against the eager model on a batch of another size than the one traced."""
+    import onnxruntime  # checked by require_onnx
+
+    wrapped = OnnxClassifier(preprocessor, model).eval()
+    buffer = io.BytesIO()
+    # Not under no_grad: there nn.MultiheadAttention takes a fused fast path that ONNX has no operator for.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript-based exporter's deprecation and tracer notes
+        torch.onnx.export(
+            wrapped, probe_inputs(), buffer, dynamo=False, opset_version=ONNX_OPSET,
+            input_names=["images", "audio"], output_names=["logits"],
+            dynamic_axes={"images": {0: "batch"}, "audio": {0: "batch"}, "logits": {0: "batch"}},
+        )
+    data = buffer.getvalue()
+    session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+    images, audio = probe_inputs(batch=7, seed=1)
+    (logits,) = session.run(None, {"images": images.numpy(), "audio": audio.numpy()})
+    with torch.no_grad():
+        check_close("ONNX", torch.from_numpy(logits), model(*preprocessor(images, audio)).float(), ONNX_TOLERANCE)
+    return data
 
 

@@ -1,7 +1,7 @@
 """Fault injection for the fault-tolerance tests: inactive unless ``AVSEARCH_FAULTS`` names a JSON file.
 
 The test cluster installs it in every Ray worker process (``install``, its runtime_env's
-``worker_process_setup_hook``) as one of the Train worker's ``EPOCH_HOOKS``; the product never imports it.
+``worker_process_setup_hook``) as one of the Train worker's ``EPOCH_HOOKS`` (``search.runtime.epoch_hooks``); the product never imports it.
 
 The file holds a rule or a list of rules saying which trials fail, when and how often: ``{"at_epoch": 2,
 "times": 1, "kind": "raise", "match": {"model.fusion.name": "late"}}`` makes every trial whose config
@@ -47,7 +47,7 @@ def maybe_fail(trial_config: Mapping[str, Any], run_name: str, epoch: int) -> No
 
 def install() -> None:
     """Ray's worker_process_setup_hook: fault injection at the end of every epoch of this process's trials."""
-    from search.runtime.worker import EPOCH_HOOKS
+    from search.runtime.epoch_hooks import EPOCH_HOOKS
 
     if maybe_fail not in EPOCH_HOOKS:
         EPOCH_HOOKS.append(maybe_fail)

@@ -98,3 +98,19 @@ def test_every_package_has_a_docstring():
 
 def test_search_holds_at_most_8_modules_directly():
     assert len(list((ROOT / "search").glob("*.py"))) <= 8
+
+
+def test_no_product_module_imports_test_code():
+    files = [p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")]
+    modules = {module_name(p) for p in project_files()} | {"tests", "tests.faults", "tests.helpers"}
+    assert not {str(p.relative_to(ROOT)): t for p in files for t in imports(p, modules) if t.startswith("tests")}
+
+
+def test_fault_injection_is_installed_through_the_epoch_hooks(monkeypatch):
+    from search.runtime import epoch_hooks
+    from tests import faults
+
+    monkeypatch.setattr(epoch_hooks, "EPOCH_HOOKS", [])
+    faults.install()
+    faults.install()
+    assert epoch_hooks.EPOCH_HOOKS == [faults.maybe_fail]

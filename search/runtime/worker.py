@@ -8,19 +8,14 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping
 from typing import Any
 
 import ray
 import ray.train
 
 from search.results.folder import CHECKPOINT_FILE
+from search.runtime.epoch_hooks import EPOCH_HOOKS
 from search.runtime.ray_workarounds import PG_KEY, current_placement_group_id
-
-# Called at the end of every epoch, before it is reported: (the trial's nested config, the Train run's name,
-# the epoch). Empty in a search; a worker-process setup hook may add to it (the tests' fault injection does,
-# through Ray's runtime_env "worker_process_setup_hook").
-EPOCH_HOOKS: list[Callable[[Mapping[str, Any], str, int], None]] = []
 
 
 def load_checkpoint(checkpoint: ray.train.Checkpoint) -> dict[str, Any]:

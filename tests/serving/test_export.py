@@ -16,15 +16,8 @@ from data_utils import make_demo_dataset, train_val_split
 from data_utils.preprocess import AudioLayout, Preprocessor, audio_shape
 from models.classifier import build_model, count_parameters
 from search.space.spec import parse_trial_config
-from serving.export import (
-    EXPORT_FILES,
-    ONNX_FILE,
-    ExportedClassifier,
-    ExportError,
-    export_model,
-    load_exported,
-    script,
-)
+from serving.export import ExportedClassifier, export_model, load_exported, script
+from serving.layout import EXPORT_FILES, ONNX_FILE, ExportError
 from training.trainer import evaluate, to_device, train
 
 SMALL_MODEL = {
