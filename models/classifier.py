@@ -1,5 +1,5 @@
 """The multimodal classifier: image and audio encoders -> fusion -> head, built from one ModelConfig."""
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from torch import Tensor, nn
@@ -24,31 +24,31 @@ class HeadConfig:
         check_dropout("dropout", self.dropout)
 
 
-def _plain(value: Any) -> Any:
-    """Tuples as lists, recursively, so that the result is JSON/YAML-friendly."""
-    if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
 @dataclass(frozen=True)
 class Component:
     """A registered component, by its registry name, with its settings.
 
     Example:
         >>> from models.audio_encoders import LSTMEncoder
-        >>> Component("lstm", LSTMEncoder.Config(hidden=36, num_layers=2, skip=True)).to_dict()["hidden"]
+        >>> to_dict(Component("lstm", LSTMEncoder.Config(hidden=36, num_layers=2, skip=True)))["hidden"]
         36
     """
 
     name: str  # registry name
     params: Any  # instance of the registered class's Config
 
-    def to_dict(self) -> dict[str, Any]:
-        """``{"name": name, **params}`` with tuples as lists."""
-        return {"name": self.name, **_plain(asdict(self.params))}
+
+def to_dict(config: Any) -> Any:
+    """The one config serializer (model, trial and training configs alike): a JSON/YAML-friendly nested dict,
+    a ``Component`` as ``{"name": name, **params}``, tuples as lists; ``search.space.typed_config.from_dict``
+    reads it back."""
+    if isinstance(config, Component):
+        return {"name": config.name, **to_dict(config.params)}
+    if is_dataclass(config):
+        return {f.name: to_dict(getattr(config, f.name)) for f in fields(config)}
+    if isinstance(config, (list, tuple)):
+        return [to_dict(v) for v in config]
+    return config
 
 
 @dataclass(frozen=True)
@@ -81,16 +81,6 @@ class ModelConfig:
                 )
         if self.num_classes < 2:
             raise ValueError(f"num_classes must be >= 2, got {self.num_classes!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Nested plain dict (tuples as lists), e.g. for a checkpoint or a YAML file."""
-        return {
-            "image": self.image.to_dict(),
-            "audio": self.audio.to_dict(),
-            "fusion": self.fusion.to_dict(),
-            "head": _plain(asdict(self.head)),
-            "num_classes": self.num_classes,
-        }
 
 
 class MultimodalClassifier(nn.Module):

@@ -36,8 +36,7 @@ from data_utils.preprocess import (
     PreprocessConfig,
     Preprocessor,
 )
-from models.classifier import MultimodalClassifier
-from search.space.typed_config import to_dict
+from models.classifier import MultimodalClassifier, to_dict
 from serving.checks import check_close, check_target, dumps, jsonable, probe_inputs, require_onnx
 from serving.layout import (
     CARD_FILE,

@@ -16,8 +16,7 @@ from data_utils.preprocess import (
     Preprocessor,
     audio_shape,
 )
-from models.classifier import MultimodalClassifier, count_parameters
-from search.space.typed_config import to_dict
+from models.classifier import MultimodalClassifier, count_parameters, to_dict
 from serving.layout import CONFIG_FILE, MODEL_FILE, ONNX_FILE, ONNX_OPSET, ONNX_TOLERANCE, PREPROCESSING_FILE, STATE_FILE
 from training.config import TrialConfig
 

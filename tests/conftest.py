@@ -38,3 +38,24 @@ def ray_cluster(tmp_path_factory) -> Iterator[object]:
         cluster.shutdown()
 
 
+@pytest.fixture(scope="session")
+def small_export(tmp_path_factory) -> dict:
+    """One small concat model trained on the demo data (2 epochs) and exported, shared by every test that
+    only reads an exported model: {"dataset", "config", "result", "model_dir", "kaggle" (the demo as a
+    Kaggle data folder)}."""
+    import torch
+
+    from data_utils import make_demo_dataset, train_val_split
+    from search.space.spec import parse_trial_config
+    from serving.export import export_model
+    from tests.helpers import SMALL_MODEL, save_kaggle
+    from training.trainer import train
+
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("small_export")
+    dataset = make_demo_dataset(0)
+    config = parse_trial_config({"model": SMALL_MODEL, "train": {"epochs": 2, "lr": 3e-3, "batch_size": 64}})
+    result = train(config, *train_val_split(dataset.train, 0.2, 0))
+    model_dir = export_model(root / "model", config, result.model, result.preprocessor, result.history[-1])
+    return {"dataset": dataset, "config": config, "result": result, "model_dir": model_dir,
+            "kaggle": save_kaggle(root / "kaggle", dataset)}

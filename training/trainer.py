@@ -8,7 +8,6 @@ The trainer knows nothing of Ray or YAML; a caller (a Ray Train worker, a test, 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import time
 import warnings
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from data_utils.augment import augment
 from data_utils.corruptions import corrupt
 from data_utils.dataset import Split
 from data_utils.preprocess import Preprocessor, audio_shape
-from models.classifier import MultimodalClassifier, build_model, count_parameters
+from models.classifier import MultimodalClassifier, build_model, count_parameters, to_dict
 from training.config import TrainConfig, TrialConfig
 from training.metrics import macro_f1
 
@@ -264,7 +263,7 @@ def train(
             "rng": {"torch": torch.get_rng_state(), "generator": gen.get_state()},
             "epoch": len(history),
             "history": list(history),
-            "config": dataclasses.asdict(config),
+            "config": to_dict(config),
         })
 
     for epoch in range(len(history) + 1, cfg.epochs + 1):

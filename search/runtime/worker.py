@@ -38,9 +38,9 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     import ray.train.torch
     import torch
 
+    from models.classifier import to_dict
     from search.results.tensorboard import TrialBoard, flatten
     from search.space.spec import parse_trial_config
-    from search.space.typed_config import to_dict
     from training.trainer import train
 
     torch.set_num_threads(max(1, int(config.get("threads", 1))))

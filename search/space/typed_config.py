@@ -167,13 +167,3 @@ def convert(tp: Any, value: Any, path: str) -> Any:
         return value
     raise TypeError(f"{path}: unsupported config type {type_name(tp)}")  # internal: a Config uses an odd type
 
-
-def to_dict(config: Any) -> Any:
-    """The inverse of ``from_dict``: a JSON/YAML-friendly nested dict (tuples as lists)."""
-    if isinstance(config, Component):
-        return {"name": config.name, **to_dict(config.params)}
-    if dataclasses.is_dataclass(config):
-        return {f.name: to_dict(getattr(config, f.name)) for f in dataclasses.fields(config)}
-    if isinstance(config, (list, tuple)):
-        return [to_dict(v) for v in config]
-    return config

@@ -17,6 +17,7 @@ from models import (
     ModelConfig,
 )
 from models.audio_encoders import AudioCNN1d, AudioCNN2d, GRUEncoder, LSTMEncoder
+from models.classifier import to_dict
 from models.fusion import (
     AddFusion,
     AttentionFusion,
@@ -136,7 +137,7 @@ def test_model_config_checks_component_names_and_params() -> None:
 def test_model_config_round_trips() -> None:
     cfg = SMALL
     assert pickle.loads(pickle.dumps(cfg)) == cfg  # crosses process boundaries (Ray)
-    plain = cfg.to_dict()
+    plain = to_dict(cfg)
     assert json.loads(json.dumps(plain)) == plain  # tuples came out as lists
     assert plain["image"]["name"] == cfg.image.name
     assert plain["audio"]["channels"] == list(cfg.audio.params.channels)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from data_utils import make_demo_dataset, train_val_split
+from data_utils import train_val_split
 from data_utils.corruptions import (
     CORRUPTIONS,
     GAUSSIAN_AUDIO_STD,
@@ -100,18 +100,18 @@ def test_an_unknown_corruption_names_the_known_ones():
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory):
+def models(tmp_path_factory, small_export):
     """({fusion name: exported model folder} for a concat and an image_only model, Kaggle data folder, dataset)."""
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("evaluate")
-    dataset = make_demo_dataset(0)
-    folders = {}
-    for fusion in ("concat", "image_only"):
+    dataset = small_export["dataset"]
+    folders = {"concat": small_export["model_dir"]}  # the session's shared concat model
+    for fusion in ("image_only",):
         model = {**SMALL_MODEL, "fusion": {"name": fusion}}
         config = parse_trial_config({"model": model, "train": {"epochs": 2, "lr": 3e-3, "batch_size": 64}})
         result = train(config, *train_val_split(dataset.train, 0.2, 0))
         folders[fusion] = export_model(root / fusion, config, result.model, result.preprocessor, result.history[-1])
-    return folders, save_kaggle(root / "kaggle", dataset), dataset
+    return folders, small_export["kaggle"], dataset
 
 
 def test_clean_accuracy_is_search_predicts(models, tmp_path, capsys):

@@ -8,25 +8,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from data_utils import make_demo_dataset, train_val_split
 from search.predict import main
-from search.space.spec import parse_trial_config
-from serving.export import export_model
-from tests.helpers import SMALL_MODEL, run_cli, save_kaggle
-from training.trainer import evaluate, to_device, train
+from tests.helpers import run_cli, save_kaggle
+from training.trainer import evaluate, to_device
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+def exported(small_export):
     """(exported model folder, Kaggle data folder, in-process test metrics of the original model)."""
-    torch.set_num_threads(1)
-    root = tmp_path_factory.mktemp("predict")
-    dataset = make_demo_dataset(0)
-    config = parse_trial_config({"model": SMALL_MODEL, "train": {"epochs": 2, "lr": 3e-3, "batch_size": 64}})
-    result = train(config, *train_val_split(dataset.train, 0.2, 0))
-    model_dir = export_model(root / "model", config, result.model, result.preprocessor, result.history[-1])
+    dataset, result = small_export["dataset"], small_export["result"]
     expected = evaluate(result.model, result.preprocessor, to_device(dataset.test, result.preprocessor, torch.device("cpu")))
-    return model_dir, save_kaggle(root / "kaggle", dataset), expected, dataset
+    return small_export["model_dir"], small_export["kaggle"], expected, dataset
 
 
 def read_submission(path: Path) -> list[list[str]]:
