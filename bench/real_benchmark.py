@@ -59,7 +59,7 @@ from search.retrain import RETRAIN_DIR, concat, load_final_model, retrain_runs
 from search.run import SPEC_FILE, save_spec, validation_split
 from search.spec import SearchSpec, load_spec
 from search.tensorboard import flatten
-from search.tuner import TRAIN_DIR
+from search.tuner import trial_checkpoint_dirs
 from search.worker import CHECKPOINT_FILE
 
 SPACES = ROOT / "spaces"
@@ -148,22 +148,22 @@ def seconds(trial_dir: Path) -> float:
     return sum(r.get("seconds", 0.0) for r in read_history(trial_dir))
 
 
-def trained_epochs(run_dir: Path) -> int:
-    """Epochs a Train run finished, from its latest checkpoint (kept whatever the score): Tune can miss
+def trained_epochs(root: Path, trial_id: str) -> int:
+    """Epochs a trial finished, from its latest checkpoint (kept whatever the score): Tune can miss
     some, a stopped trial's run finishing its epoch or a report lost on the way."""
-    latest = max((p for p in run_dir.glob("checkpoint_*") if p.is_dir()), key=lambda p: p.name, default=None)
+    latest = max(trial_checkpoint_dirs(root, trial_id), key=lambda p: p.name, default=None)
     return len(torch.load(latest / CHECKPOINT_FILE, map_location="cpu", weights_only=True)["history"]) if latest else 0
 
 
 def unrecorded_epochs(root: Path) -> int:
     """Epochs trained in ``root``'s search that its Tune records (and so its compute) lack."""
     trials = [d for d in (root / TUNE_DIR).iterdir() if d.is_dir()]
-    return sum(max(0, trained_epochs(root / TRAIN_DIR / d.name) - len(read_history(d))) for d in trials)
+    return sum(max(0, trained_epochs(root, d.name) - len(read_history(d))) for d in trials)
 
 
-def evaluate_run(run_dir: Path, config: dict[str, Any], test: Split) -> tuple[dict[str, dict[str, float]], int]:
-    """Test scores of a run's final weights, clean and corrupted, and its parameter count."""
-    model, pre = load_final_model(run_dir, config)
+def evaluate_run(root: Path, trial_id: str, config: dict[str, Any], test: Split) -> tuple[dict[str, dict[str, float]], int]:
+    """Test scores of a trial's final weights, clean and corrupted, and its parameter count."""
+    model, pre = load_final_model(root, trial_id, config)
     scores = evaluate_model(ExportedClassifier(pre, model).eval(), test, ("clean", *CORRUPTED), seed=0)
     return scores["corruptions"], count_parameters(model)
 
@@ -175,7 +175,7 @@ def preset_rows(spec: SearchSpec, root: Path, test: Split) -> list[Row]:
             continue
         sampled = json.loads((trial_dir / "params.json").read_text())
         row = rows.setdefault(sampled["preset"], Row(f"hand-tuned: {sampled['preset']}"))
-        scores, row.params = evaluate_run(root / TRAIN_DIR / trial_dir.name, spec.trial_config(sampled), test)
+        scores, row.params = evaluate_run(root, trial_dir.name, spec.trial_config(sampled), test)
         row.scores.append(scores)
         row.train_seconds.append(seconds(trial_dir))
     return [rows[name] for name in spec.presets if name in rows]
@@ -192,7 +192,7 @@ def retrained_row(label: str, spec: SearchSpec, root: Path, test: Split) -> Row 
         if not read_history(trial_dir):
             continue
         name = json.loads((trial_dir / "params.json").read_text())["run"]
-        scores, row.params = evaluate_run(out / TRAIN_DIR / trial_dir.name, runs[name]["config"], test)
+        scores, row.params = evaluate_run(out, trial_dir.name, runs[name]["config"], test)
         row.scores.append(scores)
         row.train_seconds.append(seconds(trial_dir))
     return row if row.scores else None

@@ -27,13 +27,14 @@ from search.report import write_report
 from search.retrain import run_retraining
 from search.spec import SearchSpec
 from search.tuner import (
-    DRIVER_RESOURCES,
     TENSORBOARD_DIR,
     gpus_per_worker,
     make_driver,
     make_scheduler,
     make_searcher,
     param_space,
+    trial_resources,
+    tune_checkpoints,
 )
 
 
@@ -44,7 +45,7 @@ def num_trials(spec: SearchSpec) -> int:
 def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: bool) -> tune.Tuner:
     gpus = gpus_per_worker(spec, ray.cluster_resources().get("GPU", 0.0))
     check_resources(spec, gpus)
-    trainable = tune.with_resources(make_driver(spec, data_ref, root, use_gpu=gpus > 0, gpus=gpus), DRIVER_RESOURCES)
+    trainable = tune.with_resources(make_driver(spec, data_ref, root, use_gpu=gpus > 0, gpus=gpus), trial_resources(spec, gpus))
     # Save the experiment state every second, so a driver killed right after a trial finished does not
     # lose that trial on --resume (Tune's default period grows with the experiment).
     os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")
@@ -66,6 +67,8 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
             max_concurrent_trials=spec.search.max_concurrent_trials,
             time_budget_s=spec.search.time_budget_s,
             trial_dirname_creator=lambda trial: trial.trial_id,
+            # A trial that trains in-process leaves its process, imports and data to the next one.
+            reuse_actors=spec.resources.in_process,
         ),
         run_config=tune.RunConfig(
             name=TUNE_DIR,
@@ -73,6 +76,7 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
             verbose=0,
             callbacks=[progress, ReleaseTrainResources(), KeepTrialHistory()],
             failure_config=tune.FailureConfig(max_failures=spec.search.max_failures),
+            checkpoint_config=tune_checkpoints(spec),
             stop=ComputeBudget(spec.search.compute_budget_s, spec.scheduler.max_t) if spec.search.compute_budget_s else None,
         ),
     )

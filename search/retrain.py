@@ -2,7 +2,8 @@
 
 The best ``retrain.top_k`` trials are retrained for the full epoch budget on train + validation with
 ``retrain.seeds`` seeds (and the best one also as ``image_only`` and ``audio_only``, to show what fusion
-gains), as Ray Train runs scheduled by Tune, so they use the cluster's GPUs. Each run's final model is
+gains), as Ray Train runs scheduled by Tune, the way the search's trials run (in-process or distributed), so
+they use the cluster's GPUs. Each run's final model is
 evaluated on the labelled test set, or, without one, on the validation split (trained on train only).
 The first seed of the best config is exported to ``results/<name>/best/``.
 """
@@ -27,7 +28,12 @@ from search.artifacts import atomic_write_text
 from search.cleanup import ReleaseTrainResources
 from search.leaderboard import TUNE_DIR, read_history
 from search.spec import SearchSpec, parse_trial_config
-from search.tuner import DRIVER_RESOURCES, TRAIN_DIR, make_driver
+from search.tuner import (
+    make_driver,
+    trial_checkpoint_dirs,
+    trial_resources,
+    tune_checkpoints,
+)
 from search.worker import CHECKPOINT_FILE
 from training.trainer import evaluate, to_device
 
@@ -60,9 +66,10 @@ def retrain_runs(spec: SearchSpec, root: Path, table: pd.DataFrame) -> dict[str,
     return runs
 
 
-def load_final_model(run_dir: Path, config: dict[str, Any]) -> tuple[torch.nn.Module, Preprocessor]:
-    """The model and preprocessing of a run's latest checkpoint (tensors only: no unpickling)."""
-    latest = max((p for p in run_dir.glob("checkpoint_*") if p.is_dir()), key=lambda p: p.name)
+def load_final_model(root: Path, trial_id: str, config: dict[str, Any]) -> tuple[torch.nn.Module, Preprocessor]:
+    """The model and preprocessing of the latest checkpoint of the trial ``trial_id`` of the experiment in
+    ``root`` (tensors only: no unpickling)."""
+    latest = max(trial_checkpoint_dirs(root, trial_id), key=lambda p: p.name)
     state = torch.load(latest / CHECKPOINT_FILE, map_location="cpu", weights_only=True)
     trial = parse_trial_config(config)
     model = build_model(trial.model, audio_shape(trial.preprocess.audio_layout))
@@ -90,11 +97,13 @@ def run_retraining(
     configs = {name: run["config"] for name, run in runs.items()}
     driver = make_driver(spec, data_ref, out, use_gpu, gpus, resolve=lambda s: configs[s["run"]], keep_best=False)
     tune.Tuner(
-        tune.with_resources(driver, DRIVER_RESOURCES),
+        tune.with_resources(driver, trial_resources(spec, gpus if use_gpu else 0.0)),
         param_space={"run": tune.grid_search(list(runs))},
-        tune_config=tune.TuneConfig(max_concurrent_trials=spec.search.max_concurrent_trials, trial_dirname_creator=lambda t: t.trial_id),
+        tune_config=tune.TuneConfig(max_concurrent_trials=spec.search.max_concurrent_trials, trial_dirname_creator=lambda t: t.trial_id,
+                                    reuse_actors=spec.resources.in_process),
         run_config=tune.RunConfig(name=TUNE_DIR, storage_path=str(out), verbose=0, callbacks=[ReleaseTrainResources()],
-                                  failure_config=tune.FailureConfig(max_failures=spec.search.max_failures)),
+                                  failure_config=tune.FailureConfig(max_failures=spec.search.max_failures),
+                                  checkpoint_config=tune_checkpoints(spec, keep_best=False)),
     ).fit()
 
     rows, models = [], {}
@@ -102,7 +111,7 @@ def run_retraining(
         if not (trial_dir / "params.json").is_file() or not read_history(trial_dir):
             continue
         name = json.loads((trial_dir / "params.json").read_text())["run"]
-        model, pre = load_final_model(out / TRAIN_DIR / trial_dir.name, configs[name])
+        model, pre = load_final_model(out, trial_dir.name, configs[name])
         result = evaluate(model, pre, to_device(eval_split, pre, torch.device("cpu")))
         pred = result["predictions"].numpy()
         rows.append({**{k: runs[name][k] for k in ("source", "variant", "seed")}, "run": name,

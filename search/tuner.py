@@ -1,7 +1,10 @@
 """The Tune layer: searcher, scheduler and the per-trial driver that runs a Ray Train run (``search.torch_trainer``).
 
 Three layers, as in Ray's Train + Tune guide: the Train worker function (``search.worker``), the per-trial
-driver built here (it owns no compute: its Train workers hold the trial's CPUs/GPUs), and the ``Tuner``.
+driver built here, and the ``Tuner``. A one-worker trial's Train run is in local mode: the worker function
+runs in the driver's process, which holds the trial's CPUs/GPU and which Tune reuses for the next trial. A
+distributed trial's driver owns no compute: its Train workers hold the trial's CPUs/GPUs
+(``search.trial_session`` says more).
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search import BasicVariantGenerator, Searcher
 from ray.tune.search.optuna import OptunaSearch
 
+from search.leaderboard import TUNE_DIR
 from search.params import Param, sample
 from search.resolve import SAMPLED
 from search.spec import SearchSpec
@@ -29,9 +33,9 @@ from search.worker import train_loop_per_worker
 
 TRAIN_DIR = "train"  # one Ray Train run per trial, named by its trial id (stable across restores)
 TENSORBOARD_DIR = "tensorboard"  # one TensorBoard run per trial, by trial id
-# A trial's driver only waits on its Train run: the Train workers hold the trial's CPUs/GPUs. Tune rejects
-# an empty request, so the driver asks for a little memory and no CPU (a custom resource would not exist
-# on a cluster the user started).
+# A distributed trial's driver only waits on its Train run: the Train workers hold the trial's CPUs/GPUs.
+# Tune rejects an empty request, so the driver asks for a little memory and no CPU (a custom resource would
+# not exist on a cluster the user started).
 DRIVER_RESOURCES = {"CPU": 0, "memory": 64 * 2**20}
 
 
@@ -89,6 +93,30 @@ def make_scheduler(spec: SearchSpec) -> tune.schedulers.TrialScheduler:
     )
 
 
+def trial_checkpoint_dirs(root: Path, trial_id: str) -> list[Path]:
+    """The checkpoint folders kept of a trial of the experiment in ``root``: Tune's when it trained
+    in-process, its Train run's when it was distributed."""
+    return [p for d in (root / TUNE_DIR / trial_id, root / TRAIN_DIR / trial_id) for p in d.glob("checkpoint_*") if p.is_dir()]
+
+
+def trial_resources(spec: SearchSpec, gpus: float) -> dict[str, float]:
+    """What a trial's Tune actor asks for: the worker's CPUs and GPU when it trains in-process, else
+    next to nothing (its Train workers ask for theirs)."""
+    if not spec.resources.in_process:
+        return DRIVER_RESOURCES
+    return {"CPU": spec.resources.cpus_per_worker, **({"GPU": gpus} if gpus else {})}
+
+
+def tune_checkpoints(spec: SearchSpec, keep_best: bool = True) -> tune.CheckpointConfig | None:
+    """Tune's checkpoint retention when trials train in-process (Tune then owns their checkpoints): the
+    best epoch's by the search metric and the latest (Tune always keeps the latest); None when Train does."""
+    if not spec.resources.in_process:
+        return None
+    if not keep_best:
+        return tune.CheckpointConfig(num_to_keep=1)
+    return tune.CheckpointConfig(num_to_keep=1, checkpoint_score_attribute=spec.search.metric, checkpoint_score_order=spec.search.mode)
+
+
 def make_driver(
     spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, use_gpu: bool, gpus: float,
     resolve: Callable[[dict], dict] | None = None, keep_best: bool = True,
@@ -105,36 +133,40 @@ def make_driver(
     """
     res = spec.resources
     resolve = resolve or spec.resolver()
+    in_process = res.in_process
     keep = (
         ray.train.CheckpointConfig(num_to_keep=1, checkpoint_score_attribute=spec.search.metric, checkpoint_score_order=spec.search.mode)
         if keep_best else ray.train.CheckpointConfig(num_to_keep=1)
     )
+    # Local mode (no workers): the trial's own process trains, on the GPU Ray gave it (tune.with_resources).
     scaling = ray.train.ScalingConfig(
-        num_workers=res.workers_per_trial, use_gpu=use_gpu,
-        resources_per_worker={"CPU": res.cpus_per_worker, **({"GPU": gpus} if use_gpu else {})},
+        num_workers=0 if in_process else res.workers_per_trial, use_gpu=use_gpu and not in_process,
+        resources_per_worker=None if in_process else {"CPU": res.cpus_per_worker, **({"GPU": gpus} if use_gpu else {})},
     )
     threads = max(1, int(res.cpus_per_worker))
 
     def driver(sampled: dict[str, Any]) -> None:
         started = time.time()
         trial_id = tune.get_context().get_trial_id()
+        run_config = ray.train.RunConfig(name=trial_id) if in_process else ray.train.RunConfig(
+            name=trial_id,
+            storage_path=str(root / TRAIN_DIR),
+            callbacks=[TuneReportCallback()],
+            checkpoint_config=keep,
+            # Retries are Tune's (same run name: they resume from the Train run's last checkpoint). A
+            # Train-level retry would outlive a trial that Tune stopped: its controller would start a
+            # new worker group, whose placement group nothing frees, and a small cluster hangs.
+            failure_config=ray.train.FailureConfig(max_failures=0),
+        )
         trainer = make_trainer(
             train_loop_per_worker,
             train_loop_config={
                 "trial": resolve(sampled), "data": [data_ref], "threads": threads, "t_driver": started,
                 "tensorboard": str(root / TENSORBOARD_DIR / trial_id),
+                "session": "in_process" if in_process else "distributed",
             },
             scaling_config=scaling,
-            run_config=ray.train.RunConfig(
-                name=trial_id,
-                storage_path=str(root / TRAIN_DIR),
-                callbacks=[TuneReportCallback()],
-                checkpoint_config=keep,
-                # Retries are Tune's (same run name: they resume from the Train run's last checkpoint). A
-                # Train-level retry would outlive a trial that Tune stopped: its controller would start a
-                # new worker group, whose placement group nothing frees, and a small cluster hangs.
-                failure_config=ray.train.FailureConfig(max_failures=0),
-            ),
+            run_config=run_config,
         )
         trainer.fit()
 
