@@ -2,9 +2,10 @@
 
 Ray Tune writes each trial's ``result.json`` in a staging folder of the driver and copies it over the
 one in the experiment folder. A trial resumed by a new driver starts from an empty staging file, unless
-Tune holds a checkpoint of the trial, which a Ray Train trial never gives it (its checkpoints are Train's):
+Tune holds a checkpoint of the trial, which a distributed trial never gives it (its checkpoints are Train's):
 the copy would then replace the epochs reported before the interruption with those reported after it,
-and the leaderboard would lose the trial's best epoch. This callback seeds the staging file first.
+and the leaderboard would lose the trial's best epoch. This callback seeds the staging file first. (An
+in-process trial's checkpoints are Tune's, and Tune restores the file itself, over the same copy.)
 """
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""End-to-end searches on a real (two-node, one machine) Ray cluster: ASHA, no leak, faults, placement."""
+"""End-to-end searches on a real (two-node, one machine) Ray cluster: ASHA, no leak, faults, placement, on both
+ways a one-worker trial runs: in its Tune trial's process (the default) and as a distributed Train run
+(``resources.distributed: true``), whose placement groups, checkpoints and retries are Train's."""
 from __future__ import annotations
 
 import json
@@ -19,8 +21,22 @@ pytestmark = pytest.mark.ray
 SMOKE = str(Path(__file__).resolve().parents[2] / "spaces" / "smoke.yaml")
 
 
-def search(tmp_path: Path, *args: str) -> pd.DataFrame:
-    code = main([SMOKE, "--results", str(tmp_path), *args])
+PATHS = ["in_process", "distributed"]
+
+
+def on_path(space: str | Path, path: str, tmp_path: Path) -> str:
+    """``space`` with its trials run on ``path`` (a copy in ``tmp_path`` for the distributed one)."""
+    if path == "in_process":
+        return str(space)
+    raw = yaml.safe_load(Path(space).read_text())
+    raw.setdefault("resources", {})["distributed"] = True
+    out = tmp_path / f"distributed-{Path(space).name}"
+    out.write_text(yaml.safe_dump(raw))
+    return str(out)
+
+
+def search(tmp_path: Path, path: str, *args: str) -> pd.DataFrame:
+    code = main([on_path(SMOKE, path, tmp_path), "--results", str(tmp_path), *args])
     assert code == 0
     return search_trials(tmp_path / "smoke")
 
@@ -32,8 +48,9 @@ def search_trials(root: Path) -> pd.DataFrame:
     return table.astype({"rank": int})
 
 
-def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cluster, tmp_path):
-    table = search(tmp_path, "--num-samples", "6", "--max-epochs", "4")
+@pytest.mark.parametrize("path", PATHS)
+def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cluster, tmp_path, path):
+    table = search(tmp_path, path, "--num-samples", "6", "--max-epochs", "4")
     assert len(table) == 6
     assert table["rank"].tolist() == [1, 2, 3, 4, 5, 6]
     assert table["val_f1"].is_monotonic_decreasing
@@ -123,7 +140,8 @@ def one_trial_per_fusion(tmp_path: Path) -> str:
     return str(path)
 
 
-def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the_search_goes_on(ray_cluster, tmp_path):
+@pytest.mark.parametrize("path", PATHS)
+def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the_search_goes_on(ray_cluster, tmp_path, path):
     # at epoch 2: the `late` trial raises once; the `add` trial's worker process is killed once; the `gated`
     # trial raises on every attempt; the `concat` trial runs out of memory on every attempt
     ray_cluster.fault_file.write_text(json.dumps([
@@ -133,7 +151,7 @@ def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the
         {"at_epoch": 2, "times": -1, "kind": "oom", "match": {"model.fusion.name": "concat"}},
     ]))
     try:
-        assert main([one_trial_per_fusion(tmp_path), "--results", str(tmp_path / "out")]) == 0
+        assert main([on_path(one_trial_per_fusion(tmp_path), path, tmp_path), "--results", str(tmp_path / "out")]) == 0
     finally:
         ray_cluster.fault_file.unlink()
     table = search_trials(tmp_path / "out" / "smoke")
@@ -153,8 +171,9 @@ def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the
     assert not leaked_resources(timeout_s=5)
 
 
-def test_a_compute_budget_ends_the_search_once_its_epochs_add_up_to_it(ray_cluster, tmp_path):
-    space = Path(space_without_early_stopping(tmp_path))
+@pytest.mark.parametrize("path", PATHS)
+def test_a_compute_budget_ends_the_search_once_its_epochs_add_up_to_it(ray_cluster, tmp_path, path):
+    space = Path(on_path(space_without_early_stopping(tmp_path), path, tmp_path))
     raw = yaml.safe_load(space.read_text())
     raw["search"]["compute_budget_s"] = 1.0
     raw["search"]["max_concurrent_trials"] = 2  # no more trials started than the budget lets train
