@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from tests.conftest import ROOT, run_cli
-from tests.search.test_search_ray import PATHS, on_path, search_trials, space_without_early_stopping
+from tests.search.test_search_ray import search_trials, space_without_early_stopping
 
 pytestmark = pytest.mark.ray
 EPOCHS = 3
@@ -29,12 +29,11 @@ def completed_trials(tune_dir: Path) -> dict[str, list[int]]:
     return done
 
 
-@pytest.mark.parametrize("path", PATHS)
-def test_resume_after_the_driver_is_killed_loses_no_completed_trial(tmp_path, path):
+def test_resume_after_the_driver_is_killed_loses_no_completed_trial(tmp_path):
     log = open(tmp_path / "first.log", "w")
     # No early stopping and no retraining: every trial runs all its epochs, so two complete while others
     # still run (with ASHA, the search could end before a second trial completes).
-    args = [on_path(space_without_early_stopping(tmp_path), path, tmp_path), "--results", str(tmp_path), "--num-samples", "4"]
+    args = [space_without_early_stopping(tmp_path), "--results", str(tmp_path), "--num-samples", "4"]
     driver = subprocess.Popen([sys.executable, "-m", "search.run", *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     tune_dir = tmp_path / "smoke" / "tune"
     deadline = time.monotonic() + 300
