@@ -1,4 +1,4 @@
-"""Freeing what a stopped trial's Ray Train run leaves behind (ray-project/ray#54305).
+"""Freeing what a stopped distributed trial's Ray Train run leaves behind (ray-project/ray#54305).
 
 When Tune stops a trial (ASHA, a failure, the end of search.time_budget_s), its Train controller dies
 but the placement group holding the Train workers' CPUs/GPUs can outlive it: Ray removes it only when the
@@ -15,7 +15,7 @@ from typing import Any
 import ray
 from ray import tune
 
-PG_KEY = "train_pg_id"  # reported by every Train worker (search/worker.py)
+PG_KEY = "train_pg_id"  # reported by every Train worker (search/worker.py); None for in-process trials
 
 
 def current_placement_group_id() -> str | None:
