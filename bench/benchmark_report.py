@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from common.stats import sample_std
 from search.results.atomic import atomic_write_text
-from search.results.folder import CHECKPOINT_FILE, TRAIN_DIR, TUNE_DIR, read_params
+from search.results.folder import CHECKPOINT_FILE, TUNE_DIR, ExperimentFolder, read_params
 from search.results.leaderboard import read_history, trial_table
 from search.results.plots import save_png
 from search.results.tensorboard import flatten
@@ -24,17 +24,17 @@ CURVE_LABELS = {"tpe_asha": "TPE + ASHA", "random": "random, no early stopping",
 CORRUPTED = ("audio_noise", "image_blank", "gaussian")
 
 
-def trained_epochs(run_dir: Path) -> int:
-    """Epochs a Train run finished, from its latest checkpoint (kept whatever the score): Tune can miss
+def trained_epochs(root: Path, trial_id: str) -> int:
+    """Epochs a trial finished, from its latest checkpoint (kept whatever the score): Tune can miss
     some, a stopped trial's run finishing its epoch or a report lost on the way."""
-    latest = max((p for p in run_dir.glob("checkpoint_*") if p.is_dir()), key=lambda p: p.name, default=None)
+    latest = max(ExperimentFolder(root).checkpoint_dirs(trial_id), key=lambda p: p.name, default=None)
     return len(torch.load(latest / CHECKPOINT_FILE, map_location="cpu", weights_only=True)["history"]) if latest else 0
 
 
 def unrecorded_epochs(root: Path) -> int:
     """Epochs trained in ``root``'s search that its Tune records (and so its compute) lack."""
     trials = [d for d in (root / TUNE_DIR).iterdir() if d.is_dir()]
-    return sum(max(0, trained_epochs(root / TRAIN_DIR / d.name) - len(read_history(d))) for d in trials)
+    return sum(max(0, trained_epochs(root, d.name) - len(read_history(d))) for d in trials)
 
 
 SUMMARY = {"layout": "preprocess.audio_layout", "image": "model.image.name", "audio": "model.audio.name",

@@ -45,7 +45,7 @@ from bench.benchmark_report import CORRUPTED, Outcome, Row, write_report
 from data_utils import Split, load_dataset, train_val_split
 from models.classifier import count_parameters
 from search.results.atomic import atomic_write_text
-from search.results.folder import RETRAIN_DIR, SPEC_FILE, TRAIN_DIR, TUNE_DIR, read_params
+from search.results.folder import RETRAIN_DIR, SPEC_FILE, TUNE_DIR, read_params
 from search.results.leaderboard import read_history, trial_table
 from search.run import save_spec, validation_split
 from search.runtime.cluster import ray_cluster
@@ -120,9 +120,9 @@ def seconds(trial_dir: Path) -> float:
     return sum(r.get("seconds", 0.0) for r in read_history(trial_dir))
 
 
-def evaluate_run(run_dir: Path, config: dict[str, Any], test: Split) -> tuple[dict[str, dict[str, float]], int]:
-    """Test scores of a run's final weights, clean and corrupted, and its parameter count."""
-    model, pre = load_final_model(run_dir, config)
+def evaluate_run(root: Path, trial_id: str, config: dict[str, Any], test: Split) -> tuple[dict[str, dict[str, float]], int]:
+    """Test scores of a trial's final weights, clean and corrupted, and its parameter count."""
+    model, pre = load_final_model(root, trial_id, config)
     scores = evaluate_model(ExportedClassifier(pre, model).eval(), test, ("clean", *CORRUPTED), seed=0)
     return scores["corruptions"], count_parameters(model)
 
@@ -134,7 +134,7 @@ def preset_rows(spec: SearchSpec, root: Path, test: Split) -> list[Row]:
             continue
         sampled = read_params(trial_dir)
         row = rows.setdefault(sampled["preset"], Row(f"hand-tuned: {sampled['preset']}"))
-        scores, row.params = evaluate_run(root / TRAIN_DIR / trial_dir.name, spec.trial_config(sampled), test)
+        scores, row.params = evaluate_run(root, trial_dir.name, spec.trial_config(sampled), test)
         row.scores.append(scores)
         row.train_seconds.append(seconds(trial_dir))
     return [rows[name] for name in spec.presets if name in rows]
@@ -151,7 +151,7 @@ def retrained_row(label: str, spec: SearchSpec, root: Path, test: Split) -> Row 
         if not read_history(trial_dir):
             continue
         name = read_params(trial_dir)["run"]
-        scores, row.params = evaluate_run(out / TRAIN_DIR / trial_dir.name, runs[name]["config"], test)
+        scores, row.params = evaluate_run(out, trial_dir.name, runs[name]["config"], test)
         row.scores.append(scores)
         row.train_seconds.append(seconds(trial_dir))
     return row if row.scores else None

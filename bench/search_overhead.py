@@ -1,10 +1,15 @@
-"""Per-trial overhead of a search: K configs through Ray Tune + Train vs sequentially in one process.
+"""Per-trial overhead of a search, side by side: plain training in one process, trials that train in their Tune
+trial's process (the default), and trials that are distributed Ray Train runs (``resources.distributed``).
 
-(a) runs `spaces/smoke.yaml` as a search of K random trials, one at a time, no early stopping, each a
-Ray Train run; (b) trains the same K trial configs one after the other with the plain trainer. Prints
-both wall times, the overhead per trial and where it goes, from the start-up marks each trial reports.
+The same K trial configs (random search, no early stopping, no retraining) run three ways:
+(a) one after the other with the plain trainer, in this process; (b) as a search whose one-worker trials
+train in-process, their Tune processes reused; (c) as a search of distributed Train runs. For each it
+prints the wall time, the slot time per trial beyond its training and evaluation (the overhead; and that
+less the plain trainer's own, which is model building and data set-up), the slot utilization (train +
+eval seconds over wall x slots) and how many processes trained the trials.
 
-    python bench/search_overhead.py [--trials 4] [--epochs 3]
+    python bench/search_overhead.py [--trials 4] [--epochs 3] [--concurrent 1] [--space spaces/smoke.yaml]
+    python bench/search_overhead.py --space spaces/fusion.yaml --trials 8 --epochs 6 --concurrent 2   # make run's size
 """
 from __future__ import annotations
 
@@ -22,65 +27,75 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import ray
 import torch
 
+from search.results.leaderboard import read_history
 from search.run import load_splits
 from search.runtime.cluster import ray_cluster
 from search.runtime.experiment import run_experiment
-from search.space.spec import load_spec, parse_trial_config
+from search.space.spec import SearchSpec, load_spec, parse_trial_config
 from training.trainer import train
 
 SMOKE = Path(__file__).resolve().parents[1] / "spaces" / "smoke.yaml"
+PATHS = {"(b) Tune, trials in-process": False, "(c) Tune, distributed Train runs": True}
+
+
+def search(spec: SearchSpec, splits: dict, tmp: Path) -> tuple[float, pd.DataFrame, list[dict]]:
+    """(wall seconds, every reported epoch, the trials' configs) of one search."""
+    start = time.perf_counter()
+    assert run_experiment(spec, splits, tmp, address=None, resume=False) == 0
+    wall = time.perf_counter() - start
+    trials = sorted(d for d in (tmp / "tune").iterdir() if (d / "params.json").is_file())
+    rows = pd.DataFrame([{**r, "trial": d.name} for d in trials for r in read_history(d)])
+    return wall, rows, [spec.trial_config(json.loads((d / "params.json").read_text())) for d in trials]
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--trials", type=int, default=4)
     p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--concurrent", type=int, default=1, help="trials at a time (slots)")
+    p.add_argument("--space", default=str(SMOKE))
     args = p.parse_args()
-    spec = load_spec(SMOKE, {
-        "search.num_samples": args.trials, "search.max_concurrent_trials": 1,
+    base = {
+        "search.num_samples": args.trials, "search.max_concurrent_trials": args.concurrent,
         "scheduler": {"name": "none", "max_t": args.epochs}, "searcher.name": "random",
         "retrain.top_k": 0,  # the search alone: retraining is not per-trial overhead
-    })
-    splits = load_splits(spec)
+    }
+    specs = {name: load_spec(args.space, {**base, "resources.distributed": distributed}) for name, distributed in PATHS.items()}
+    splits = load_splits(next(iter(specs.values())))
 
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        with ray_cluster(None):
-            cluster_start = time.perf_counter() - start
-            search_start = time.perf_counter()
-            assert run_experiment(spec, splits, Path(tmp), address=None, resume=False) == 0
-            search_wall = time.perf_counter() - search_start
-        configs = [spec.trial_config(json.loads(f.read_text())) for f in sorted(Path(tmp, "tune").glob("*/params.json"))]
-        rows = pd.DataFrame([
-            {**json.loads(line), "trial": f.parent.name}
-            for f in Path(tmp, "tune").glob("*/result.json") for line in f.read_text().splitlines() if line.strip()
-        ])
-
-    torch.set_num_threads(1)  # as in a trial's worker (cpus_per_worker: 1)
+    results = {}
     start = time.perf_counter()
-    for config in configs:
-        train(parse_trial_config(config), splits["train"], splits["val"])
-    plain_wall = time.perf_counter() - start
+    with ray_cluster(None):
+        cluster_start = time.perf_counter() - start
+        for name, spec in specs.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                results[name] = search(spec, splits, Path(tmp))
+    configs = results[next(iter(PATHS))][2]
 
-    first = rows.sort_values("epoch").groupby("trial").first()
-    last = rows.sort_values("epoch").groupby("trial").last()
-    training = rows.groupby("trial")["seconds"].sum()
-    driver_to_worker = (first["t_worker"] - first["t_driver"]).mean()
-    worker_setup = (first["t_ready"] - first["t_worker"]).mean()
-    per_trial = (search_wall - plain_wall) / len(configs)
-    span = (last["timestamp"] - first["t_driver"]).mean()  # driver start to last report (1 s resolution)
-    print(f"ray {ray.__version__}, torch {torch.__version__}; {len(configs)} trials x {args.epochs} epochs, one at a time")
-    print(f"local Ray cluster start (once per search): {cluster_start:6.1f} s")
-    print(f"(a) search.run, Ray Tune + Train:         {search_wall:6.1f} s")
-    print(f"(b) plain trainer, one process:           {plain_wall:6.1f} s")
-    print(f"overhead per trial: {per_trial:.1f} s   ratio (a)/(b): {search_wall / plain_wall:.2f}x")
-    print("where a trial's time goes (mean per trial):")
-    print(f"  trial actor + Train controller + worker start (driver -> train loop): {driver_to_worker:5.1f} s")
-    print(f"  worker imports, data fetch from the object store, set-up:            {worker_setup:5.1f} s")
-    print(f"  training and evaluation (epochs):                                    {training.mean():5.1f} s")
-    print(f"  reporting and checkpoints (driver start to last report, less above):  {span - driver_to_worker - worker_setup - training.mean():5.1f} s")
-    print(f"  tear-down and scheduling of the next trial (the rest):               "
-          f"{search_wall / len(configs) - span:5.1f} s")
+    torch.set_num_threads(1)  # as in a trial (cpus_per_worker: 1)
+    start = time.perf_counter()
+    plain = pd.DataFrame([
+        {**r, "trial": str(i)} for i, config in enumerate(configs)
+        for r in train(parse_trial_config(config), splits["train"], splits["val"]).history
+    ])
+    results = {"(a) plain trainer, one process": (time.perf_counter() - start, plain, configs), **results}
+
+    print(f"ray {ray.__version__}, torch {torch.__version__}; {Path(args.space).name}: {len(configs)} trials x {args.epochs} epochs, "
+          f"{args.concurrent} at a time; local Ray cluster start (once per search): {cluster_start:.1f} s")
+    print(f"{'':34} {'wall s':>7} {'overhead/trial s':>17} {'less plain s':>13} {'slot utilization':>17} {'processes':>10}")
+    plain_overhead = None
+    for name, (wall, rows, _) in results.items():
+        slots = 1 if name.startswith("(a)") else args.concurrent
+        trained = rows["seconds"].sum()
+        overhead = (wall * slots - trained) / rows["trial"].nunique()
+        plain_overhead = overhead if plain_overhead is None else plain_overhead
+        processes = rows["pid"].nunique() if "pid" in rows else 1
+        print(f"{name:34} {wall:7.1f} {overhead:17.2f} {overhead - plain_overhead:13.2f} {trained / (wall * slots):17.2f} {processes:10d}")
+    print("where a Tune trial's time goes before its first epoch (mean per trial):")
+    for name, (_, rows, _) in list(results.items())[1:]:
+        first = rows.sort_values("epoch").groupby("trial").first()
+        print(f"  {name}: trial start -> train loop {(first['t_worker'] - first['t_driver']).mean():5.2f} s, "
+              f"train loop set-up (imports, data, model) {(first['t_ready'] - first['t_worker']).mean():5.2f} s")
 
 
 if __name__ == "__main__":

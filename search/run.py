@@ -1,7 +1,7 @@
 """``python -m search.run SPACE.yaml``: search a space with Ray Tune (Optuna + ASHA) over Ray Train trials.
 
-Everything lands in ``results/<name>/``: the resolved space, Ray Tune's experiment (``tune/``), one Ray
-Train run per trial (``train/``), TensorBoard logs (``tensorboard/``) and the leaderboard
+Everything lands in ``results/<name>/``: the resolved space, Ray Tune's experiment (``tune/``, with the
+checkpoints of trials that train in-process), one Ray Train run per distributed trial (``train/``), TensorBoard logs (``tensorboard/``) and the leaderboard
 (``leaderboard.csv``, ``.json``, ``.md``).
 """
 from __future__ import annotations

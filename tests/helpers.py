@@ -105,8 +105,22 @@ class TrackedCommand:
 SMOKE = str(SPACES / "smoke.yaml")
 
 
-def search(tmp_path: Path, *args: str) -> pd.DataFrame:
-    code = main([SMOKE, "--results", str(tmp_path), *args])
+PATHS = ["in_process", "distributed"]  # how one-worker trials run: in their Tune trial's process, or as Train runs
+
+
+def on_path(space: str | Path, path: str, tmp_path: Path) -> str:
+    """``space`` with its trials run on ``path`` (a copy in ``tmp_path`` for the distributed one)."""
+    if path == "in_process":
+        return str(space)
+    raw = yaml.safe_load(Path(space).read_text())
+    raw.setdefault("resources", {})["distributed"] = True
+    out = tmp_path / f"distributed-{Path(space).name}"
+    out.write_text(yaml.safe_dump(raw))
+    return str(out)
+
+
+def search(tmp_path: Path, *args: str, path: str = "in_process") -> pd.DataFrame:
+    code = main([on_path(SMOKE, path, tmp_path), "--results", str(tmp_path), *args])
     assert code == 0
     return search_trials(tmp_path / "smoke")
 

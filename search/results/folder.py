@@ -2,7 +2,8 @@
 
     space.yaml          the space as run, with command-line overrides: what --resume continues
     tune/<trial>/       Ray Tune's experiment: params.json (sampled values), result.json (one line per epoch)
-    train/<trial>/      one Ray Train run per trial (its checkpoints: checkpoint.pt)
+    tune/<trial>/checkpoint_*/  an in-process trial's checkpoints (checkpoint.pt), kept by Tune
+    train/<trial>/      one Ray Train run per distributed trial (its checkpoints: checkpoint.pt)
     tensorboard/<trial> one TensorBoard run per trial
     leaderboard.csv|.json|.md, report.md, figures/
     retrain/, retrain.json  the best configs retrained over seeds, and their summary
@@ -87,6 +88,11 @@ class ExperimentFolder:
     def trial(self, trial_id: str) -> Path:
         """A Tune trial's folder."""
         return self.tune / trial_id
+
+    def checkpoint_dirs(self, trial_id: str) -> list[Path]:
+        """The checkpoint folders kept of a trial: Tune's when it trained in-process, its Train run's when it
+        was distributed."""
+        return [p for d in (self.trial(trial_id), self.train / trial_id) for p in d.glob("checkpoint_*") if p.is_dir()]
 
     def trial_params(self, trial_id: str) -> dict[str, Any]:
         return read_params(self.trial(trial_id))

@@ -67,6 +67,15 @@ def kept_checkpoint(reported: str | None, metric: str, mode: str) -> str | None:
     return str(snapshot.parent / best["checkpoint_dir_name"])
 
 
+def tune_checkpoint(trial_dir: Path, history: list[dict[str, Any]], metric: str, mode: str) -> str | None:
+    """The best checkpoint Tune kept of a trial that trained in-process (Tune then owns its checkpoints and
+    records each epoch's in ``checkpoint_dir_name``): the best epoch's, which Tune keeps by the same metric."""
+    kept = [r for r in history if isinstance(r.get("checkpoint_dir_name"), str) and (trial_dir / r["checkpoint_dir_name"]).is_dir()]
+    if not kept:
+        return None
+    return str(trial_dir / (max if mode == "max" else min)(kept, key=lambda r: r[metric])["checkpoint_dir_name"])
+
+
 def trial_row(trial_dir: Path, spec: SearchSpec) -> dict[str, Any]:
     sampled = read_params(trial_dir)
     history = read_history(trial_dir)
@@ -87,7 +96,7 @@ def trial_row(trial_dir: Path, spec: SearchSpec) -> dict[str, Any]:
             **{m: best[m] for m in METRICS if m in best},  # experiments from before val_robust_f1 lack it
             params=best.get("params"),
             train_seconds=round(sum(r.get("seconds", 0.0) for r in history), 2),
-            checkpoint=kept_checkpoint(best.get("checkpoint_path"), metric, mode),
+            checkpoint=kept_checkpoint(best.get("checkpoint_path"), metric, mode) or tune_checkpoint(trial_dir, history, metric, mode),
         )
     else:
         row.update(status="failed" if error else "not started", epochs=0)

@@ -31,6 +31,8 @@ from search.runtime.tuner import (
     make_searcher,
     make_tuner,
     param_space,
+    trial_resources,
+    tune_checkpoints,
 )
 from search.space.spec import SearchSpec
 
@@ -47,13 +49,17 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
     # lose that trial on --resume (Tune's default period grows with the experiment).
     os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")
     if resume:
-        return make_tuner(driver, root, {}, max_failures=spec.search.max_failures, restore=True)
+        return make_tuner(driver, root, {}, resources=trial_resources(spec, gpus), in_process=spec.resources.in_process,
+                          max_failures=spec.search.max_failures, restore=True)
     progress = Progress(
         spec.search.metric, spec.search.mode, num_trials(spec), spec.scheduler.max_t,
         time_budget_s=spec.search.time_budget_s, compute_budget_s=spec.search.compute_budget_s,
     )
     return make_tuner(
         driver, root, param_space(spec),
+        resources=trial_resources(spec, gpus),
+        in_process=spec.resources.in_process,
+        checkpoint_config=tune_checkpoints(spec),
         max_failures=spec.search.max_failures,
         callbacks=[progress, KeepTrialHistory()],
         stop=ComputeBudget(spec.search.compute_budget_s, spec.scheduler.max_t) if spec.search.compute_budget_s else None,

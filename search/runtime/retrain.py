@@ -2,7 +2,8 @@
 
 The best ``retrain.top_k`` trials are retrained for the full epoch budget on train + validation with
 ``retrain.seeds`` seeds (and the best one also as ``image_only`` and ``audio_only``, to show what fusion
-gains), as Ray Train runs scheduled by Tune, so they use the cluster's GPUs. Each run's final model is
+gains), as Ray Train runs scheduled by Tune, the way the search's trials run (in-process or distributed), so
+they use the cluster's GPUs. Each run's final model is
 evaluated on the labelled test set, or, without one, on the validation split (trained on train only).
 The first seed of the best config is exported to ``results/<name>/best/``.
 """
@@ -31,12 +32,12 @@ from search.results.folder import (
     PARAMS_FILE,
     RETRAIN_DIR,
     RETRAIN_FILE,
-    TRAIN_DIR,
     TUNE_DIR,
+    ExperimentFolder,
     read_params,
 )
 from search.results.leaderboard import read_history
-from search.runtime.tuner import make_driver, make_tuner
+from search.runtime.tuner import make_driver, make_tuner, trial_resources, tune_checkpoints
 from search.space.spec import SearchSpec, parse_trial_config
 from training.trainer import evaluate, to_device
 
@@ -67,9 +68,10 @@ def retrain_runs(spec: SearchSpec, root: Path, table: pd.DataFrame) -> dict[str,
     return runs
 
 
-def load_final_model(run_dir: Path, config: dict[str, Any]) -> tuple[torch.nn.Module, Preprocessor]:
-    """The model and preprocessing of a run's latest checkpoint (tensors only: no unpickling)."""
-    latest = max((p for p in run_dir.glob("checkpoint_*") if p.is_dir()), key=lambda p: p.name)
+def load_final_model(root: Path, trial_id: str, config: dict[str, Any]) -> tuple[torch.nn.Module, Preprocessor]:
+    """The model and preprocessing of the latest checkpoint of the trial ``trial_id`` of the experiment in
+    ``root`` (tensors only: no unpickling)."""
+    latest = max(ExperimentFolder(root).checkpoint_dirs(trial_id), key=lambda p: p.name)
     state = torch.load(latest / CHECKPOINT_FILE, map_location="cpu", weights_only=True)
     trial = parse_trial_config(config)
     model = build_model(trial.model, audio_shape(trial.preprocess.audio_layout))
@@ -98,6 +100,8 @@ def run_retraining(
     driver = make_driver(spec, data_ref, out, use_gpu, gpus, resolve=lambda s: configs[s["run"]], keep_best=False)
     make_tuner(
         driver, out, {"run": tune.grid_search(list(runs))},
+        resources=trial_resources(spec, gpus if use_gpu else 0.0), in_process=spec.resources.in_process,
+        checkpoint_config=tune_checkpoints(spec, keep_best=False),
         max_failures=spec.search.max_failures, max_concurrent_trials=spec.search.max_concurrent_trials,
     ).fit()
 
@@ -106,7 +110,7 @@ def run_retraining(
         if not (trial_dir / PARAMS_FILE).is_file() or not read_history(trial_dir):
             continue
         name = read_params(trial_dir)["run"]
-        model, pre = load_final_model(out / TRAIN_DIR / trial_dir.name, configs[name])
+        model, pre = load_final_model(out, trial_dir.name, configs[name])
         result = evaluate(model, pre, to_device(eval_split, pre, torch.device("cpu")))
         pred = result["predictions"].numpy()
         rows.append({**{k: runs[name][k] for k in ("source", "variant", "seed")}, "run": name,

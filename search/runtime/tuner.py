@@ -1,7 +1,10 @@
 """The Tune layer: searcher, scheduler and the per-trial driver that runs a Ray Train run (``search.runtime.torch_trainer``).
 
 Three layers, as in Ray's Train + Tune guide: the Train worker function (``search.runtime.worker``), the per-trial
-driver built here (it owns no compute: its Train workers hold the trial's CPUs/GPUs), and the ``Tuner``.
+driver built here, and the ``Tuner``. A one-worker trial's Train run is in local mode: the worker function
+runs in the driver's process, which holds the trial's CPUs/GPU and which Tune reuses for the next trial. A
+distributed trial's driver owns no compute: its Train workers hold the trial's CPUs/GPUs
+(``search.runtime.trial_session`` says more).
 """
 from __future__ import annotations
 
@@ -29,9 +32,9 @@ from search.space.params import Param, sample
 from search.space.resolve import SAMPLED
 from search.space.spec import SearchSpec
 
-# A trial's driver only waits on its Train run: the Train workers hold the trial's CPUs/GPUs. Tune rejects
-# an empty request, so the driver asks for a little memory and no CPU (a custom resource would not exist
-# on a cluster the user started).
+# A distributed trial's driver only waits on its Train run: the Train workers hold the trial's CPUs/GPUs.
+# Tune rejects an empty request, so the driver asks for a little memory and no CPU (a custom resource would
+# not exist on a cluster the user started).
 DRIVER_RESOURCES = {"CPU": 0, "memory": 64 * 2**20}
 
 
@@ -89,6 +92,24 @@ def make_scheduler(spec: SearchSpec) -> tune.schedulers.TrialScheduler:
     )
 
 
+def trial_resources(spec: SearchSpec, gpus: float) -> dict[str, float]:
+    """What a trial's Tune actor asks for: the worker's CPUs and GPU when it trains in-process, else
+    next to nothing (its Train workers ask for theirs)."""
+    if not spec.resources.in_process:
+        return DRIVER_RESOURCES
+    return {"CPU": spec.resources.cpus_per_worker, **({"GPU": gpus} if gpus else {})}
+
+
+def tune_checkpoints(spec: SearchSpec, keep_best: bool = True) -> tune.CheckpointConfig | None:
+    """Tune's checkpoint retention when trials train in-process (Tune then owns their checkpoints): the
+    best epoch's by the search metric and the latest (Tune always keeps the latest); None when Train does."""
+    if not spec.resources.in_process:
+        return None
+    if not keep_best:
+        return tune.CheckpointConfig(num_to_keep=1)
+    return tune.CheckpointConfig(num_to_keep=1, checkpoint_score_attribute=spec.search.metric, checkpoint_score_order=spec.search.mode)
+
+
 def make_driver(
     spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, use_gpu: bool, gpus: float,
     resolve: Callable[[dict], dict] | None = None, keep_best: bool = True,
@@ -105,36 +126,40 @@ def make_driver(
     """
     res = spec.resources
     resolve = resolve or spec.resolver()
+    in_process = res.in_process
     keep = (
         ray.train.CheckpointConfig(num_to_keep=1, checkpoint_score_attribute=spec.search.metric, checkpoint_score_order=spec.search.mode)
         if keep_best else ray.train.CheckpointConfig(num_to_keep=1)
     )
+    # Local mode (no workers): the trial's own process trains, on the GPU Ray gave it (tune.with_resources).
     scaling = ray.train.ScalingConfig(
-        num_workers=res.workers_per_trial, use_gpu=use_gpu,
-        resources_per_worker={"CPU": res.cpus_per_worker, **({"GPU": gpus} if use_gpu else {})},
+        num_workers=0 if in_process else res.workers_per_trial, use_gpu=use_gpu and not in_process,
+        resources_per_worker=None if in_process else {"CPU": res.cpus_per_worker, **({"GPU": gpus} if use_gpu else {})},
     )
     threads = max(1, int(res.cpus_per_worker))
 
     def driver(sampled: dict[str, Any]) -> None:
         started = time.time()
         trial_id = tune.get_context().get_trial_id()
+        run_config = ray.train.RunConfig(name=trial_id) if in_process else ray.train.RunConfig(
+            name=trial_id,
+            storage_path=str(root / TRAIN_DIR),
+            callbacks=[TuneReportCallback()],
+            checkpoint_config=keep,
+            # Retries are Tune's (same run name: they resume from the Train run's last checkpoint). A
+            # Train-level retry would outlive a trial that Tune stopped: its controller would start a
+            # new worker group, whose placement group nothing frees, and a small cluster hangs.
+            failure_config=ray.train.FailureConfig(max_failures=0),
+        )
         trainer = make_trainer(
             train_loop_per_worker,
             train_loop_config={
                 "trial": resolve(sampled), "data": [data_ref], "threads": threads, "t_driver": started,
                 "tensorboard": str(root / TENSORBOARD_DIR / trial_id),
+                "session": "in_process" if in_process else "distributed",
             },
             scaling_config=scaling,
-            run_config=ray.train.RunConfig(
-                name=trial_id,
-                storage_path=str(root / TRAIN_DIR),
-                callbacks=[TuneReportCallback()],
-                checkpoint_config=keep,
-                # Retries are Tune's (same run name: they resume from the Train run's last checkpoint). A
-                # Train-level retry would outlive a trial that Tune stopped: its controller would start a
-                # new worker group, whose placement group nothing frees, and a small cluster hangs.
-                failure_config=ray.train.FailureConfig(max_failures=0),
-            ),
+            run_config=run_config,
         )
         trainer.fit()
 
@@ -142,31 +167,40 @@ def make_driver(
 
 
 def make_tuner(
-    driver: Callable[[dict], None], storage: Path, param_space: dict[str, Any], *, max_failures: int,
+    driver: Callable[[dict], None], storage: Path, param_space: dict[str, Any], *, resources: dict[str, float],
+    in_process: bool, max_failures: int, checkpoint_config: tune.CheckpointConfig | None = None,
     callbacks: list[tune.Callback] | None = None, stop: Any = None, restore: bool = False, **tune_config: Any,
 ) -> tune.Tuner:
     """The Tuner of a search or of a retraining (the one place either is built): trials named by their id,
-    in ``storage/tune/``, each trial's driver on ``DRIVER_RESOURCES``, placement groups released.
+    in ``storage/tune/``, each trial's driver on ``resources`` (``trial_resources``), placement groups released.
 
     Args:
         driver: from ``make_driver``.
         storage: the folder that holds Tune's experiment (``TUNE_DIR``) and the Train runs.
+        in_process: trials train in their Tune trial's process, which Tune then reuses for the next trial.
+        checkpoint_config: from ``tune_checkpoints`` (Tune keeps in-process trials' checkpoints).
         restore: continue the interrupted experiment in ``storage`` (unfinished and errored trials too).
         tune_config: the rest of ``tune.TuneConfig`` (metric, mode, searcher, scheduler, budgets).
     """
-    trainable = tune.with_resources(driver, DRIVER_RESOURCES)
+    trainable = tune.with_resources(driver, resources)
     if restore:
         return tune.Tuner.restore(str(storage / TUNE_DIR), trainable=trainable, resume_unfinished=True, resume_errored=True)
     return tune.Tuner(
         trainable,
         param_space=param_space,
-        tune_config=tune.TuneConfig(trial_dirname_creator=lambda trial: trial.trial_id, **tune_config),
+        tune_config=tune.TuneConfig(
+            trial_dirname_creator=lambda trial: trial.trial_id,
+            # A trial that trains in-process leaves its process, imports and data to the next one.
+            reuse_actors=in_process,
+            **tune_config,
+        ),
         run_config=tune.RunConfig(
             name=TUNE_DIR,
             storage_path=str(storage),
             verbose=0,
             callbacks=[*(callbacks or []), ReleaseTrainResources()],
             failure_config=tune.FailureConfig(max_failures=max_failures),
+            checkpoint_config=checkpoint_config,
             stop=stop,
         ),
     )

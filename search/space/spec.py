@@ -98,6 +98,14 @@ class ResourcesSection:
     cpus_per_worker: float = 1.0
     # 'auto': a quarter of a GPU per worker when the cluster has GPUs (small models share one well), else 0.
     gpus_per_worker: float | Literal["auto"] = "auto"
+    # One-worker trials train inside their Tune trial's process (search/in_process.py); true runs them as
+    # distributed Train runs too (a Train controller and worker per trial), as trials of several workers are.
+    distributed: bool = False
+
+    @property
+    def in_process(self) -> bool:
+        """Whether a trial trains in its Tune trial's own process (Ray Train's local mode)."""
+        return self.workers_per_trial == 1 and not self.distributed
 
     def __post_init__(self) -> None:
         if self.workers_per_trial < 1:

@@ -1,4 +1,6 @@
-"""End-to-end searches on a real (two-node, one machine) Ray cluster: ASHA, no leak, faults, placement."""
+"""End-to-end searches on a real (two-node, one machine) Ray cluster: ASHA, no leak, faults, placement, on both
+ways a one-worker trial runs: in its Tune trial's process (the default) and as a distributed Train run
+(``resources.distributed: true``), whose placement groups, checkpoints and retries are Train's."""
 from __future__ import annotations
 
 import json
@@ -13,13 +15,16 @@ import yaml
 
 from search.run import main
 from search.runtime.cluster import leaked_resources
-from tests.helpers import ROOT, epochs_reported, search, search_trials, space_without_early_stopping
+from tests.helpers import PATHS, ROOT, epochs_reported, on_path, search, search_trials, space_without_early_stopping
 
 pytestmark = pytest.mark.ray
 
 
-def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cluster, tmp_path):
-    table = search(tmp_path, "--num-samples", "6", "--max-epochs", "4")
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cluster, tmp_path, path):
+    table = search(tmp_path, "--num-samples", "6", "--max-epochs", "4", path=path)
     assert len(table) == 6
     assert table["rank"].tolist() == [1, 2, 3, 4, 5, 6]
     assert table["val_f1"].is_monotonic_decreasing
@@ -85,20 +90,23 @@ def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cl
     assert len(nodes) == 2
 
 
-def one_trial_per_fusion(tmp_path: Path) -> str:
+def one_trial_per_fusion(tmp_path: Path, fusions: tuple[str, ...] = ("late", "add", "gated", "concat")) -> str:
     """smoke.yaml as a grid of presets, one per fusion: exactly one trial of each, whatever a sampler draws."""
     raw = yaml.safe_load(Path(space_without_early_stopping(tmp_path)).read_text())
     del raw["space"]
-    raw["presets"] = {fusion: {"model": {"fusion": {"name": fusion}}} for fusion in ("late", "add", "gated", "concat")}
+    raw["presets"] = {fusion: {"model": {"fusion": {"name": fusion}}} for fusion in fusions}
     raw["search"]["num_samples"] = 1  # seeds per preset
     path = tmp_path / "faults.yaml"
     path.write_text(yaml.safe_dump(raw))
     return str(path)
 
 
-def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the_search_goes_on(ray_cluster, tmp_path):
-    # at epoch 2: the `late` trial raises once; the `add` trial's worker process is killed once; the `gated`
-    # trial raises on every attempt; the `concat` trial runs out of memory on every attempt
+# A distributed trial is retried from its Train run's checkpoints, its Train worker killed: the trials that
+# succeed on a retry. Giving up after the last retry is Tune's, whichever the path.
+@pytest.mark.parametrize("path, fusions", [("in_process", ("late", "add", "gated", "concat")), ("distributed", ("late", "add"))])
+def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the_search_goes_on(ray_cluster, tmp_path, path, fusions):
+    # at epoch 2: the `late` trial raises once; the `add` trial's worker process (in-process: its Tune trial's)
+    # is killed once; the `gated` trial raises on every attempt; the `concat` trial runs out of memory on every attempt
     ray_cluster.fault_file.write_text(json.dumps([
         {"at_epoch": 2, "times": 1, "match": {"model.fusion.name": "late"}},
         {"at_epoch": 2, "times": 1, "kind": "kill", "match": {"model.fusion.name": "add"}},
@@ -106,28 +114,29 @@ def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the
         {"at_epoch": 2, "times": -1, "kind": "oom", "match": {"model.fusion.name": "concat"}},
     ]))
     try:
-        assert main([one_trial_per_fusion(tmp_path), "--results", str(tmp_path / "out")]) == 0
+        assert main([on_path(one_trial_per_fusion(tmp_path, fusions), path, tmp_path), "--results", str(tmp_path / "out")]) == 0
     finally:
         ray_cluster.fault_file.unlink()
     table = search_trials(tmp_path / "out" / "smoke")
-    assert len(table) == 4
+    assert len(table) == len(fusions)
     by_fusion = dict(list(table.groupby("hp.model.fusion.name")))
-    assert set(by_fusion) == {"late", "add", "gated", "concat"}
+    assert set(by_fusion) == set(fusions)
     # retried, resumed from the epoch-1 checkpoint (epoch 1 is not trained or reported twice)
     for fusion in ("late", "add"):
         for row in by_fusion[fusion].itertuples():
             assert row.status == "completed"
             assert epochs_reported(tmp_path / "out" / "smoke" / "tune" / row.trial_id) == [1, 2, 3]
-    # retried up to the limit, then recorded as failed with its error
-    assert (by_fusion["gated"]["status"] == "failed").all()
-    assert by_fusion["gated"]["error"].str.contains("injected fault").all()
-    assert (by_fusion["concat"]["status"] == "failed").all()
-    assert by_fusion["concat"]["error"].str.contains("can't allocate memory").all()
     assert not leaked_resources(timeout_s=5)
+    # retried up to the limit, then recorded as failed with its error
+    for fusion, error in (("gated", "injected fault"), ("concat", "can't allocate memory")):
+        if fusion in by_fusion:
+            assert (by_fusion[fusion]["status"] == "failed").all()
+            assert by_fusion[fusion]["error"].str.contains(error).all()
 
 
-def test_a_compute_budget_ends_the_search_once_its_epochs_add_up_to_it(ray_cluster, tmp_path):
-    space = Path(space_without_early_stopping(tmp_path))
+@pytest.mark.parametrize("path", PATHS)
+def test_a_compute_budget_ends_the_search_once_its_epochs_add_up_to_it(ray_cluster, tmp_path, path):
+    space = Path(on_path(space_without_early_stopping(tmp_path), path, tmp_path))
     raw = yaml.safe_load(space.read_text())
     raw["search"]["compute_budget_s"] = 1.0
     raw["search"]["max_concurrent_trials"] = 2  # no more trials started than the budget lets train
