@@ -11,7 +11,7 @@ import pandas as pd
 import ray
 from ray import tune
 
-from search.budget import ComputeBudget
+from search.budget import make_budget
 from search.cleanup import ReleaseTrainResources, remove_job_placement_groups
 from search.cluster import check_resources, leaked_resources, ray_cluster
 from search.history import KeepTrialHistory
@@ -50,9 +50,10 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
     os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")
     if resume:
         return tune.Tuner.restore(str(root / TUNE_DIR), trainable=trainable, resume_unfinished=True, resume_errored=True)
+    budget = make_budget(spec.search, spec.scheduler.max_t)  # a stopper, and a callback to hear of trial starts
     progress = Progress(
         spec.search.metric, spec.search.mode, num_trials(spec), spec.scheduler.max_t,
-        time_budget_s=spec.search.time_budget_s, compute_budget_s=spec.search.compute_budget_s,
+        time_budget_s=spec.search.time_budget_s, budget=budget,
     )
     return tune.Tuner(
         trainable,
@@ -71,9 +72,9 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
             name=TUNE_DIR,
             storage_path=str(root),
             verbose=0,
-            callbacks=[progress, ReleaseTrainResources(), KeepTrialHistory()],
+            callbacks=[progress, ReleaseTrainResources(), KeepTrialHistory(), *([budget] if budget else [])],
             failure_config=tune.FailureConfig(max_failures=spec.search.max_failures),
-            stop=ComputeBudget(spec.search.compute_budget_s, spec.scheduler.max_t) if spec.search.compute_budget_s else None,
+            stop=budget,
         ),
     )
 
