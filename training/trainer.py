@@ -210,7 +210,7 @@ def train(
 
     Returns:
         The per-epoch history — rows of epoch, train_loss, val_loss, val_accuracy, val_f1,
-        val_robust_f1 (see ``ROBUST_CORRUPTIONS``), lr, seconds, params (the model's parameter count),
+        val_robust_f1 (see ``ROBUST_CORRUPTIONS``), lr, seconds, cpu_seconds, params (the model's parameter count),
         train_samples and val_samples (samples through the model, over every rank and validation pass) and
         sample_epochs (the epoch's work: train_samples + EVAL_COST * val_samples) — and the trained model and
         preprocessor.
@@ -273,7 +273,7 @@ def train(
         })
 
     for epoch in range(len(history) + 1, cfg.epochs + 1):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         net.train()
         total = torch.zeros((), device=device)
         seen = 0
@@ -303,6 +303,7 @@ def train(
             "val_robust_f1": sum(score["f1"] for score in scores.values()) / len(scores),
             "lr": lr,
             "seconds": time.perf_counter() - start,
+            "cpu_seconds": time.process_time() - cpu_start,  # this process's, all its threads: a busy machine inflates only seconds
             "params": params,
             "train_samples": world * seen,
             "val_samples": val_samples,
