@@ -42,10 +42,9 @@ def budget_text(facts: dict[str, Any]) -> str:
     if facts["wall_budget_s"]:
         return (f"- budget: each search got `search.time_budget_s` = {facts['wall_budget_s']:.0f} s (`--budget-minutes`), "
                 f"whatever\n  {step1}")
-    return (f"- budget: {step1}: each search's cap (`search.{BUDGET}`, the same work on any machine\n"
-            "  under any load): trials stopped, and the search ended, before the epochs in flight (trials just started\n"
-            "  counted at the median first epoch) would overrun it. Start-up of trials (Ray Train workers) is counted in\n"
-            "  no arm's work")
+    return (f"- budget: {step1}:\n  each search's cap (`search.{BUDGET}`, the same work on any machine under any load): trials\n"
+            "  stopped, and the search ended, before the epochs in flight (trials just started counted at the median first\n"
+            "  epoch) would overrun it. Start-up of trials (Ray Train workers) is counted in no arm's work")
 
 
 def step1_facts(root: Path) -> dict[str, float]:

@@ -18,7 +18,7 @@ def test_each_search_gets_step_1s_work_as_its_budget():
     assert limit == {"search.budget_sample_epochs": 2_345_678}
     spec = load_spec(ROOT / "spaces" / "fusion.yaml", limit)  # a valid override of the space file
     assert make_budget(spec.search, spec.scheduler.max_t).unit == UNITS["budget_sample_epochs"]
-    assert "2.35M sample-epochs (714 s wall and 700 s CPU in its epochs): each search's cap" in budget_text(FACTS)
+    assert "2.35M sample-epochs (714 s wall and 700 s CPU in its epochs):\n  each search's cap" in budget_text(FACTS)
     minutes = {**FACTS, "wall_budget_s": 120.0}
     assert search_limit(minutes) == {"search.time_budget_s": 120.0}
     assert "`search.time_budget_s` = 120 s" in budget_text(minutes)
