@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
+from bench.spending import WORK, budget_text, spent
 from common.stats import sample_std
 from search.results.atomic import atomic_write_text
 from search.results.folder import CHECKPOINT_FILE, TUNE_DIR, ExperimentFolder, read_params
@@ -75,10 +76,10 @@ def startup_seconds(history: pd.DataFrame) -> float:
 
 
 def best_so_far(history: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray]:
-    """(cumulative compute seconds, best ``metric`` so far) after each reported epoch."""
+    """(cumulative work, best ``metric`` so far) after each reported epoch."""
     if history.empty:
         return np.zeros(0), np.zeros(0)
-    return history["seconds"].cumsum().to_numpy(), history[metric].cummax().to_numpy()
+    return history[WORK].cumsum().to_numpy(), history[metric].cummax().to_numpy()
 
 
 def compute_to_reach(curve: tuple[np.ndarray, np.ndarray], target: float) -> float | None:
@@ -93,12 +94,12 @@ def plot(histories: dict[str, pd.DataFrame], budget: float, target_metric: str, 
         for name, history in histories.items():
             x, y = best_so_far(history, metric)
             ax.step(x, y, where="post", label=CURVE_LABELS[name], linestyle="--" if name == "plain" else "-")
-        ax.axvline(budget, color="grey", linestyle=":", label="step 1's compute")
-        if metric == target_metric and not histories["random"].empty:  # target 2: random's final best, in half its compute
+        ax.axvline(budget, color="grey", linestyle=":", label="step 1's work")
+        if metric == target_metric and not histories["random"].empty:  # target 2: random's final best, in half its work
             x, y = best_so_far(histories["random"], metric)
             ax.axhline(y[-1], color="tab:orange", linestyle=":", linewidth=1)
-            ax.axvline(x[-1] / 2, color="tab:orange", linestyle="-.", linewidth=1, label="half of random's compute")
-        ax.set(xlabel="compute: cumulative training seconds of the trials", ylabel=f"best {metric} so far",
+            ax.axvline(x[-1] / 2, color="tab:orange", linestyle="-.", linewidth=1, label="half of random's work")
+        ax.set(xlabel="work: cumulative sample-epochs of the trials", ylabel=f"best {metric} so far",
                title=f"best-so-far {metric}")
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right")
@@ -148,10 +149,10 @@ def target_half_compute(histories: dict[str, pd.DataFrame], metric: str) -> tupl
     reached = compute_to_reach(tpe, ry[-1])
     if reached is None:
         return False, (f"TPE + ASHA never reached random search's final best {metric} {ry[-1]:.4f} "
-                       f"(its best: {tpe[1][-1]:.4f} in {tpe[0][-1]:.0f} s; random: {rx[-1]:.0f} s)")
+                       f"(its best: {tpe[1][-1]:.4f} in {tpe[0][-1] / 1e6:.2f}M sample-epochs; random: {rx[-1] / 1e6:.2f}M)")
     met = reached <= rx[-1] / 2
-    return met, (f"TPE + ASHA reached random search's final best {metric} {ry[-1]:.4f} after {reached:.0f} s of compute, "
-                 f"{reached / rx[-1]:.0%} of random search's {rx[-1]:.0f} s (target: at most 50%)")
+    return met, (f"TPE + ASHA reached random search's final best {metric} {ry[-1]:.4f} after {reached / 1e6:.2f}M sample-epochs "
+                 f"of work, {reached / rx[-1]:.0%} of random search's {rx[-1] / 1e6:.2f}M (target: at most 50%)")
 
 
 def best_trials(specs: dict[str, tuple[SearchSpec, Path]]) -> str:
@@ -200,7 +201,7 @@ class Outcome:
 
     @property
     def budget(self) -> float:
-        return self.facts["budget_s"]
+        return self.facts["budget_work"]
 
 
 def write_report(outcome: Outcome, out: Path) -> None:
@@ -218,22 +219,13 @@ def write_report(outcome: Outcome, out: Path) -> None:
 
 
 def markdown(outcome: Outcome, histories: dict[str, pd.DataFrame], verdicts: list[tuple[bool, str]], png: str) -> str:
-    facts, budget = outcome.facts, outcome.budget
+    facts = outcome.facts
     settings, slots, walls = facts["settings"], facts["slots"], facts["walls_s"]
-    spent = {name: h["seconds"].sum() if not h.empty else 0.0 for name, h in histories.items()}
     host = "\n".join(f"- {k}: {v}" for k, v in facts["machine"].items())
     load = ", ".join(f"{when} {a:.1f} / {b:.1f} / {c:.1f}" for when, (a, b, c) in zip(("at the start", "at the end"), facts["load"]))
     asha = outcome.specs["tpe_asha"][0].scheduler
-    budget_text = (
-        f"- budget: step 1's compute, {budget:.0f} s: each search's cap (`search.compute_budget_s`): trials stopped, and\n"
-        "  the search ended, before the epochs in flight would overrun it, as their last epochs foretold (the trials\n"
-        "  running then were stopped). Start-up of trials (Ray Train workers) is counted in no arm's compute"
-        if settings["budget_minutes"] is None else
-        f"- budget: each search got `search.time_budget_s` = {facts['wall_budget_s']:.0f} s (`--budget-minutes`), whatever step 1's\n"
-        f"  compute ({budget:.0f} s)"
-    )
     search_lines = "\n".join(
-        f"- {name}: {spent[name]:.0f} s of compute ({spent[name] / budget:.0%} of step 1's) in {len(set(histories[name].get('trial', [])))} trials trained, "
+        f"- {name}: {spent(histories[name], facts)} in {len(set(histories[name].get('trial', [])))} trials trained, "
         f"each {startup_seconds(histories[name]):.0f} s from its start to its first\n  epoch on average; {walls[name] / 60:.1f} min wall "
         f"(search + retraining); {unrecorded_epochs(root)} epoch(s) trained that Tune never recorded (a stopped\n"
         "  trial's run finishing its epoch, or a lost report) are not counted" for name, (_, root) in outcome.specs.items())
@@ -258,9 +250,9 @@ evaluation epochs, so other work on the machine inflates them (see the load aver
   settings as in `spaces/seeds.yaml`
 - step 1: each preset trained as the product retrains a search's best: on train + validation, final weights,
   then scored on the test set. Its per-epoch scoring of the test set (clean, audio missing, image missing) is
-  part of its compute, as in the searches' retraining; it selects nothing. Wall {walls["presets"] / 60:.1f} min;
+  part of its work, as in the searches' retraining; it selects nothing. Wall {walls["presets"] / 60:.1f} min;
   {unrecorded_epochs(outcome.preset_root)} epoch(s) trained that Tune never recorded (a lost report) are not counted
-{budget_text}
+{budget_text(facts)}
 - searches: up to {settings["max_trials"]} trials, {slots} at once, TPE with {settings["startup_trials"]} random start-up trials
   (the space files: 16, too many for this budget), seed 0 for both samplers, so TPE's start-up trials are random
   search's first ones; ASHA: grace period {asha.grace_period} epoch(s), reduction factor {asha.reduction_factor} (the space
@@ -283,11 +275,11 @@ before retraining.
 Search bests (by each search's own metric):
 
 {best_trials(outcome.specs)}
-![best-so-far validation F1 versus compute]({png})
+![best-so-far validation F1 versus work]({png})
 
 Right: the best val_robust_f1 so far (the mean validation macro F1 clean, audio missing and image missing, which
-`spaces/fusion.yaml` ranks by) against the compute spent (every trial's epochs in the order they finished);
-dotted orange: random search's final best, dash-dotted: half its compute (target 2). Left: the same for clean
+`spaces/fusion.yaml` ranks by) against the work done (every trial's epochs in the order they finished);
+dotted orange: random search's final best, dash-dotted: half its work (target 2). Left: the same for clean
 validation macro F1, which the dashed search ranks by.
 
 ## Targets

@@ -1,21 +1,20 @@
-"""Hand-tuned models vs TPE + ASHA vs random search on the real data, under one compute budget (issue #5).
+"""Hand-tuned models vs TPE + ASHA vs random search on the real data, under one budget of work (issues #5, #21).
 
 1. trains the reports' hand-tuned models (``spaces/seeds.yaml`` presets) with their settings, ``--seeds``
    seeds each, the way the product retrains a search's best: on train + validation, final weights;
 2. searches ``spaces/fusion.yaml`` (ranked by its metric, val_robust_f1) with TPE + ASHA under a budget no
-   larger than step 1's compute, and retrains its best with the same seeds;
+   larger than step 1's work, and retrains its best with the same seeds;
 3. the same with random search and no early stopping;
 4. the same as 2 ranked by clean val_f1 (``search.run --metric val_f1``): what the robust metric buys.
 
 Every model is evaluated on the labelled test set, clean and with its audio replaced by noise, its image
 blanked, and Gaussian noise on both (``serving.evaluate.evaluate_model``). Writes ``--out`` (a Markdown
 table, the machine, the settings, the two targets' verdicts) and, beside it, the best-so-far validation F1
-versus compute curves as a PNG. Experiments land in ``--results`` (one folder each, git-ignored).
+versus work curves as a PNG. Experiments land in ``--results`` (one folder each, git-ignored).
 
-"Compute" is the sum of the trials' per-epoch training + evaluation seconds on one CPU thread (the
-leaderboard's train_seconds), measured the same way for every arm. Each search spends at most step 1's
-compute, as far as its epochs' lengths foretell (``search.compute_budget_s``); trials' start-up is counted in
-neither.
+"Work" is the sample-epochs the trials' epochs report (``search.budget_sample_epochs``, the same on any machine
+under any load; bench/spending.py says how wall and CPU seconds are reported beside it). Each search does at
+most step 1's work; trials' start-up is counted in neither.
 
 The defaults (half the training data, 6 epochs, 3 seeds) are sized for 2 CPU cores and no GPU: 17 to 22
 minutes on a 2-core Intel Xeon machine (load average 2 to 30), 60 minutes on a 2-core AMD EPYC one.
@@ -42,6 +41,7 @@ import ray
 import torch
 
 from bench.benchmark_report import CORRUPTED, Outcome, Row, write_report
+from bench.spending import search_limit, step1_facts
 from data_utils import Split, load_dataset, train_val_split
 from models.classifier import count_parameters
 from search.results.atomic import atomic_write_text
@@ -78,7 +78,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seeds", type=int, default=3, help="seeds of every trained model")
     p.add_argument("--max-trials", type=int, default=500, help="trials per search at most (the budget usually ends it first)")
     p.add_argument("--startup-trials", type=int, default=8, help="random trials before TPE takes over (the space files: 16)")
-    p.add_argument("--budget-minutes", type=float, help="wall budget of each search (default: step 1's compute / trials at once)")
+    p.add_argument("--budget-minutes", type=float, help="wall budget of each search (default: step 1's work)")
     p.add_argument("--report-only", action="store_true", help="rewrite --out from a finished benchmark in --results; train nothing")
     return p.parse_args()
 
@@ -198,9 +198,9 @@ def run_benchmark(args: argparse.Namespace, results: Path) -> dict[str, Any]:
         budget = experiment_compute(results / "presets")
         if not budget:
             sys.exit(f"error: step 1 trained nothing; see {results / 'presets'}")
-        wall_budget = args.budget_minutes * 60 if args.budget_minutes else None
-        limit = {"search.time_budget_s": wall_budget} if wall_budget else {"search.compute_budget_s": budget}
-        print(f"\nstep 1 compute: {budget:.0f} s; each search gets {json.dumps(limit)}, {slots} trials at once", flush=True)
+        spend = {"budget_s": budget, "wall_budget_s": args.budget_minutes * 60 if args.budget_minutes else None, **step1_facts(results / "presets")}
+        limit = search_limit(spend)
+        print(f"\nstep 1: {budget:.0f} s of epochs; each search gets {json.dumps(limit)}, {slots} trials at once", flush=True)
         train, val = split_data(SEARCH_SPACE, pool)
         scheduler = load_spec(SPACES / SEARCH_SPACE).scheduler
         grace = max(1, scheduler.grace_period * args.epochs // scheduler.max_t)  # the file's ratio, for fewer epochs
@@ -212,7 +212,7 @@ def run_benchmark(args: argparse.Namespace, results: Path) -> dict[str, Any]:
             walls[name] = run(SEARCH_SPACE, name, search_over, splits, results)
     facts = {
         "settings": {k: getattr(args, k) for k in SETTINGS}, "source": source, "pool": len(pool), "test": len(test),
-        "slots": slots, "budget_s": budget, "wall_budget_s": wall_budget, "walls_s": walls,
+        "slots": slots, **spend, "walls_s": walls,
         "wall_s": time.perf_counter() - started, "load": [load_start, os.getloadavg()], "machine": machine(),
     }
     atomic_write_text(results / FACTS_FILE, json.dumps(facts, indent=1))

@@ -37,6 +37,9 @@ EpochHook = Callable[[dict[str, float], Callable[[], Checkpoint]], None]
 ROBUST_CORRUPTIONS = ("clean", "audio_noise", "image_blank")
 # Not the trial's seed: every trial, whatever its seed, is scored on the same corrupted inputs.
 CORRUPTION_SEED = 0
+# An epoch's work in sample-epochs (search.runtime.budget) counts a validation sample at this fraction of a training one:
+# a forward pass, against a training step's forward and backward (about twice the forward), augmentation aside.
+EVAL_COST = 1 / 3
 
 
 @dataclass
@@ -206,8 +209,10 @@ def train(
 
     Returns:
         The per-epoch history — rows of epoch, train_loss, val_loss, val_accuracy, val_f1,
-        val_robust_f1 (see ``ROBUST_CORRUPTIONS``), lr, seconds, params (the model's parameter count) —
-        and the trained model and preprocessor.
+        val_robust_f1 (see ``ROBUST_CORRUPTIONS``), lr, seconds, cpu_seconds, params (the model's parameter count),
+        train_samples and val_samples (samples through the model, over every rank and validation pass) and
+        sample_epochs (the epoch's work: train_samples + EVAL_COST * val_samples) — and the trained model and
+        preprocessor.
 
     Example:
         >>> result = train(config, train_split, val_split)
@@ -267,7 +272,7 @@ def train(
         })
 
     for epoch in range(len(history) + 1, cfg.epochs + 1):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         net.train()
         total = torch.zeros((), device=device)
         seen = 0
@@ -287,6 +292,7 @@ def train(
         lr = opt.param_groups[0]["lr"]
         scores = {name: evaluate(model, pre, data, amp=cfg.amp) for name, data in val_sets.items()}
         val = scores["clean"]
+        val_samples = world * sum(len(data) for data in val_sets.values())  # every rank evaluates the whole split
         history.append({
             "epoch": epoch,
             "train_loss": (total / seen).item(),
@@ -296,7 +302,11 @@ def train(
             "val_robust_f1": sum(score["f1"] for score in scores.values()) / len(scores),
             "lr": lr,
             "seconds": time.perf_counter() - start,
+            "cpu_seconds": time.process_time() - cpu_start,  # this process's, all its threads: a busy machine inflates only seconds
             "params": params,
+            "train_samples": world * seen,
+            "val_samples": val_samples,
+            "sample_epochs": world * seen + EVAL_COST * val_samples,
         })
         if on_epoch is not None:
             on_epoch(history[-1], checkpoint)

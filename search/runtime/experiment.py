@@ -19,7 +19,7 @@ from search.results.leaderboard import (
     write_leaderboard,
 )
 from search.results.report import write_report
-from search.runtime.budget import ComputeBudget
+from search.runtime.budget import make_budget
 from search.runtime.cluster import check_resources, leaked_resources, ray_cluster
 from search.runtime.progress import Progress
 from search.runtime.ray_workarounds import KeepTrialHistory, remove_job_placement_groups
@@ -51,9 +51,10 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
     if resume:
         return make_tuner(driver, root, {}, resources=trial_resources(spec, gpus), in_process=spec.resources.in_process,
                           max_failures=spec.search.max_failures, restore=True)
+    budget = make_budget(spec.search, spec.scheduler.max_t)  # a stopper, and a callback to hear of trial starts
     progress = Progress(
         spec.search.metric, spec.search.mode, num_trials(spec), spec.scheduler.max_t,
-        time_budget_s=spec.search.time_budget_s, compute_budget_s=spec.search.compute_budget_s,
+        time_budget_s=spec.search.time_budget_s, budget=budget,
     )
     return make_tuner(
         driver, root, param_space(spec),
@@ -61,8 +62,8 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
         in_process=spec.resources.in_process,
         checkpoint_config=tune_checkpoints(spec),
         max_failures=spec.search.max_failures,
-        callbacks=[progress, KeepTrialHistory()],
-        stop=ComputeBudget(spec.search.compute_budget_s, spec.scheduler.max_t) if spec.search.compute_budget_s else None,
+        callbacks=[progress, KeepTrialHistory(), *([budget] if budget else [])],
+        stop=budget,
         metric=spec.search.metric,
         mode=spec.search.mode,
         search_alg=make_searcher(spec),

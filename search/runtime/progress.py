@@ -6,6 +6,8 @@ from typing import Any
 
 from ray import tune
 
+from search.runtime.budget import ComputeBudget
+
 
 def short_config(config: dict[str, Any], limit: int = 6) -> str:
     """The first few sampled values, as key=value."""
@@ -19,11 +21,13 @@ class Progress(tune.Callback):
 
     def __init__(
         self, metric: str, mode: str, num_trials: int, max_t: int, every_s: float = 30.0,
-        time_budget_s: float | None = None, compute_budget_s: float | None = None,
+        time_budget_s: float | None = None, budget: ComputeBudget | None = None,
     ) -> None:
         self.metric, self.mode, self.num_trials, self.max_t = metric, mode, num_trials, max_t
-        self.time_budget_s, self.compute_budget_s = time_budget_s, compute_budget_s
-        self.compute_s = 0.0  # the epochs' training + evaluation seconds reported so far
+        self.time_budget_s = time_budget_s
+        # the budget's limit and unit, not the budget: Tune pickles its callbacks apart from its stopper
+        self.budget = (budget.limit, budget.unit) if budget is not None else None
+        self.spent = 0.0  # in the budget's unit, as the epochs report it
         self.every_s = every_s  # no stream kept: Tune pickles its callbacks with the experiment state
         self.start = time.monotonic()
         self.last_print = 0.0
@@ -42,7 +46,8 @@ class Progress(tune.Callback):
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         self.epochs[trial.trial_id] = int(result.get("epoch", 0))
-        self.compute_s += float(result.get("seconds", 0.0))
+        if self.budget is not None:
+            self.spent += float(result.get(self.budget[1].key, 0.0))
         value = result.get(self.metric)
         if value is not None and self.better(value):
             self.best = (value, trial.trial_id, trial.config)
@@ -73,8 +78,8 @@ class Progress(tune.Callback):
             ends.append(elapsed / finished * (self.num_trials - finished))
         if self.time_budget_s:
             ends.append(self.time_budget_s - elapsed)
-        if self.compute_budget_s and self.compute_s:
-            ends.append(elapsed / self.compute_s * (self.compute_budget_s - self.compute_s))
+        if self.budget is not None and self.spent:
+            ends.append(elapsed / self.spent * (self.budget[0] - self.spent))
         return max(0.0, min(ends)) if ends else None
 
     def elapsed(self) -> str:
@@ -85,8 +90,8 @@ class Progress(tune.Callback):
         finished = sum(self.counts.values())
         counts = ", ".join(f"{n} {k}" for k, n in self.counts.items())
         line = f"[{self.elapsed()}] {finished}/{self.num_trials} trials finished ({counts}), {len(self.running)} running"
-        if self.compute_budget_s:
-            line += f", compute {self.compute_s:.0f}/{self.compute_budget_s:.0f} s"
+        if self.budget is not None:
+            line += ", " + self.budget[1].show(self.spent, self.budget[0])
         remaining = self.remaining_s(finished)
         if remaining is not None:
             line += f", ~{fmt_seconds(remaining)} left"

@@ -48,6 +48,9 @@ class SearchSection:
     time_budget_s: float | None = None  # stop the search after this many seconds of wall time
     # ... or spend at most this many seconds of training and evaluation, summed over its trials' epochs (search.runtime.budget)
     compute_budget_s: float | None = None
+    # ... or at most this much work, the same on any machine: samples trained on, summed over the trials' epochs,
+    # plus their validation passes' samples at a third each (a forward pass; training.trainer.EVAL_COST)
+    budget_sample_epochs: int | None = None
     max_failures: int = 1  # retries of a trial that raised, from its last checkpoint
 
     def __post_init__(self) -> None:
@@ -55,9 +58,12 @@ class SearchSection:
             raise ValueError(f"num_samples must be >= 1, got {self.num_samples}")
         if self.max_concurrent_trials < 1:
             raise ValueError(f"max_concurrent_trials must be >= 1, got {self.max_concurrent_trials}")
-        for key in ("time_budget_s", "compute_budget_s"):
+        for key in ("time_budget_s", "compute_budget_s", "budget_sample_epochs"):
             if getattr(self, key) is not None and getattr(self, key) <= 0:
                 raise ValueError(f"{key} must be > 0, got {getattr(self, key)}")
+        if self.compute_budget_s is not None and self.budget_sample_epochs is not None:
+            raise ValueError("compute_budget_s and budget_sample_epochs are two caps on the same spending: keep one "
+                             "(budget_sample_epochs to compare searches, compute_budget_s for seconds)")
         if self.max_failures < 0:
             raise ValueError(f"max_failures must be >= 0, got {self.max_failures}")
         if self.mode != METRIC_MODES[self.metric]:

@@ -12,7 +12,7 @@ from sklearn.metrics import f1_score
 from data_utils import make_demo_dataset, train_val_split
 from search.space.spec import parse_trial_config
 from training.metrics import macro_f1
-from training.trainer import train
+from training.trainer import EVAL_COST, ROBUST_CORRUPTIONS, train
 
 SMALL_MODEL = {
     "image": {"name": "cnn", "channels": [8, 16], "kernels": [3, 3], "fc": [32]},
@@ -37,8 +37,8 @@ def config(**sections):
 
 
 def strip(history):
-    """Rows without their wall-clock seconds, the one field that may differ between identical runs."""
-    return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
+    """Rows without their wall-clock and CPU seconds, the fields that may differ between identical runs."""
+    return [{k: v for k, v in row.items() if k not in ("seconds", "cpu_seconds")} for row in history]
 
 
 def test_beats_chance_by_a_wide_margin_within_seconds(splits):
@@ -50,6 +50,16 @@ def test_beats_chance_by_a_wide_margin_within_seconds(splits):
     assert elapsed < 60
     assert [row["epoch"] for row in result.history] == [1, 2, 3, 4]
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+
+
+def test_every_epoch_reports_its_work_in_samples(splits):
+    train_split, val_split = splits
+    history = train(config(train={"epochs": 2, "batch_size": len(train_split) - 1}), *splits).history
+    for row in history:  # the last batch, of one sample, is left out (batch norm)
+        assert row["train_samples"] == len(train_split) - 1
+        assert row["val_samples"] == len(ROBUST_CORRUPTIONS) * len(val_split)
+        assert row["sample_epochs"] == row["train_samples"] + EVAL_COST * row["val_samples"]
+        assert 0 < row["cpu_seconds"]
 
 
 def test_same_config_and_seed_give_the_same_metrics(splits):

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from search.runtime import progress as progress_module
+from search.runtime.budget import UNITS, ComputeBudget
 from search.runtime.progress import Progress
 
 
@@ -60,7 +61,7 @@ def test_a_loss_is_better_when_lower(clock):
 
 
 def test_the_estimate_is_the_soonest_end_among_trial_count_and_budgets(clock, capsys):
-    view = Progress("val_f1", "max", num_trials=100, max_t=2, compute_budget_s=40.0)
+    view = Progress("val_f1", "max", num_trials=100, max_t=2, budget=ComputeBudget(40.0, max_epochs=2))
     t = trial("a")
     view.on_trial_start(0, [], t)
     clock.now += 60
@@ -78,3 +79,15 @@ def test_the_estimate_is_the_soonest_end_among_trial_count_and_budgets(clock, ca
     view = Progress("val_f1", "max", num_trials=2, max_t=2)
     view.status()
     assert status_line(capsys).endswith("0 running")  # nothing finished, no budget: no estimate
+
+
+def test_a_budget_of_sample_epochs_shows_the_work_spent(clock, capsys):
+    budget = ComputeBudget(4_000_000, max_epochs=2, unit=UNITS["budget_sample_epochs"])
+    view = Progress("val_f1", "max", num_trials=100, max_t=2, budget=budget)
+    t = trial("a")
+    view.on_trial_start(0, [], t)
+    clock.now += 60
+    view.on_trial_result(0, [], t, {"epoch": 1, "val_f1": 0.5, "seconds": 10.0, "sample_epochs": 1_000_000.0})
+    view.on_trial_complete(0, [], t)
+    # a quarter of the work in 60 s: 180 s to go, sooner than the trial count's end
+    assert "work 1.00/4.00 M sample-epochs, ~3m00s left" in status_line(capsys)

@@ -70,6 +70,9 @@ BAD_SPACES = [
     (MINIMAL + "search: {num_samples: 0}\n", "num_samples must be >= 1, got 0"),
     (MINIMAL + "search: {compute_budget_s: 0}\n", "compute_budget_s must be > 0, got 0"),
     (MINIMAL + "search: {time_budget_s: -5}\n", "time_budget_s must be > 0, got -5"),
+    (MINIMAL + "search: {budget_sample_epochs: 0}\n", "search: budget_sample_epochs must be > 0, got 0"),
+    (MINIMAL + "search: {budget_sample_epochs: 2.5e6}\n", "search.budget_sample_epochs: expected an integer, got '2.5e6'"),
+    (MINIMAL + "search: {budget_sample_epochs: 1000, compute_budget_s: 60}\n", "search: compute_budget_s and budget_sample_epochs are two caps"),
     (MINIMAL + "search: {metric: val_loss, mode: max}\n", "does not fit metric"),
     (MINIMAL + "search: {metric: val_f2}\n", "search.metric: got 'val_f2'; valid: 'val_f1', 'val_accuracy', 'val_loss', 'val_robust_f1'"),
     (MINIMAL + "search: {metric: val_robust_f1, mode: min}\n", "does not fit metric"),
@@ -212,7 +215,7 @@ def test_the_compute_budget_counts_each_reported_epochs_seconds_and_then_ends_th
     assert not budget.stop_all()  # b's epoch still fits
     assert budget("b", {"epoch": 2, "seconds": 0.5})  # 2.0 spent
     assert budget.stop_all()
-    assert budget.spent_s == 2.0
+    assert budget.spent == 2.0
 
 
 def test_the_compute_budget_stops_a_trial_whose_next_epoch_would_overrun_it():
@@ -245,4 +248,4 @@ def test_the_compute_budget_ends_the_search_before_epochs_in_flight_overrun_it()
     assert not budget.stop_all()
     clock.now += 60  # 1.5 epochs after its report, a trial is taken to have stopped
     assert budget("other", {"epoch": 1, "seconds": 1.0}) is False
-    assert budget.in_flight_s() == 1.0
+    assert budget.in_flight_cost() == 1.0
