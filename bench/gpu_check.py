@@ -9,7 +9,7 @@ Measures, on 48,000 training samples (the Kaggle training size: the data's train
    GPU): trials per hour, the GPU's busy share sampled while it runs (bench/gpu_sampler.py), the trials'
    start-up, the GPU's peak memory.
 Targets: an epoch of report1_c within 1 s; >= 1,000 fusion.yaml trials per hour with the GPU busy >= 70%.
-Writes OUT/gpu.json and OUT/gpu.md (default bench/results/), in about 6 minutes on one H200 with 16 cores.
+Writes OUT/gpu.json and OUT/gpu.md (default bench/results/), planned for about 6 minutes on one H200 with 16 cores (not yet run there).
 
     python bench/gpu_check.py --dry-run --out /tmp/x   # CPU: the plan, every step set up, nothing long run
     python bench/gpu_check.py [--data DIR]             # on a GPU machine
@@ -18,7 +18,7 @@ On this workplace's device machine (no network; its python3 holds torch but not 
 `python bench/gpu_bundle.py` packs what is missing into .gpu/ (git-ignored), then one call of the device tool,
 with timeout_s 560 (drop the three data paths, and --data, to run on the demo data):
 
-    command: tar -xJf .gpu/site.tar.xz -C /tmp && PYTHONPATH=/tmp/site python3 bench/gpu_check.py --data .gpu/avdigits --out $OUT
+    command: tar -xJf .gpu/site.tar.xz -C /tmp && PYTHONPATH=/tmp/site:$PWD python3 bench/gpu_check.py --data .gpu/avdigits --out $OUT
     carry:   [".gpu/site.tar.xz", ".gpu/avdigits/x_train_wr.npy", ".gpu/avdigits/x_train_sp.npy",
               ".gpu/avdigits/y_train.npy"]
 
