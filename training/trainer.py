@@ -183,6 +183,13 @@ def distributed_rank() -> tuple[int, int]:
     return 0, 1
 
 
+def shard(n: int, rank: int, world: int) -> np.ndarray:
+    """The indices of ``rank``'s shard of ``n`` samples: every ``world``-th one from ``rank``. The shards are
+    disjoint and of equal size (DDP synchronizes every step, so every rank must take as many), and cover
+    all but the last ``n % world`` samples."""
+    return np.arange(rank, (n // world) * world, world)
+
+
 def train(
     config: TrialConfig,
     train_split: Split,
@@ -202,11 +209,13 @@ def train(
         resume: a checkpoint from ``on_epoch``; training continues after its epoch, bit for bit as if
             it had never stopped (on CPU).
 
-    In a torch.distributed group (a Ray Train run with several workers) each rank trains on an equal
-    shard of ``train_split`` and DistributedDataParallel averages the gradients.
+    In a torch.distributed group (a Ray Train run with several workers) each rank trains on its
+    ``shard`` of ``train_split``, DistributedDataParallel averages the gradients, and every rank's
+    history holds the whole group's train_loss and train_samples.
 
     Returns:
-        The per-epoch history — rows of epoch, train_loss, val_loss, val_accuracy, val_f1,
+        The per-epoch history — rows of epoch, train_loss, train_samples (samples trained on, all ranks
+        together), val_loss, val_accuracy, val_f1,
         val_robust_f1 (see ``ROBUST_CORRUPTIONS``), lr, seconds, params (the model's parameter count) —
         and the trained model and preprocessor.
 
@@ -224,9 +233,7 @@ def train(
     model = build_model(config.model, audio_shape(config.preprocess.audio_layout)).to(device)
     rank, world = distributed_rank()
     if world > 1:
-        # Equal shards, so every rank takes the same number of steps (DDP synchronizes each one).
-        shard = len(train_split) // world
-        train_split = train_split.subset(np.arange(rank, shard * world, world))
+        train_split = train_split.subset(shard(len(train_split), rank, world))
     train_data = to_device(train_split, pre, device)
     # Corrupted copies made once: each epoch only runs the model over them, two passes more than over val.
     val_sets = {name: to_device(val_split, pre, device, name) for name in ROBUST_CORRUPTIONS}
@@ -285,12 +292,17 @@ def train(
             sched.step()
             total += loss.detach() * idx.numel()
             seen += idx.numel()
+        sums = torch.stack([total, torch.tensor(float(seen), device=device)])
+        if world > 1:
+            torch.distributed.all_reduce(sums)  # the epoch's loss and samples over every rank's shard
+        loss_sum, samples = sums.tolist()
         lr = opt.param_groups[0]["lr"]
         scores = {name: evaluate(model, pre, data, amp=cfg.amp) for name, data in val_sets.items()}
         val = scores["clean"]
         history.append({
             "epoch": epoch,
-            "train_loss": (total / seen).item(),
+            "train_loss": loss_sum / samples,
+            "train_samples": int(samples),
             "val_loss": val["loss"],
             "val_accuracy": val["accuracy"],
             "val_f1": val["f1"],
