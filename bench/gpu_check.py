@@ -15,12 +15,11 @@ Writes OUT/gpu.json and OUT/gpu.md (default bench/results/), planned for about 6
     python bench/gpu_check.py [--data DIR]             # on a GPU machine
 
 On this workplace's device machine (no network; its python3 holds torch but not Ray or Optuna): here, once,
-`python bench/gpu_bundle.py` packs what is missing into .gpu/ (git-ignored), then one call of the device tool,
-with timeout_s 560 (drop the three data paths, and --data, to run on the demo data):
+`python bench/gpu_bundle.py` packs what is missing into .gpu/site.tar.xz (git-ignored, 44 MiB: the real data does
+not fit beside it in a call's 64 MiB, so the device runs on the demo data, tiled), then one call of the device tool:
 
-    command: tar -xJf .gpu/site.tar.xz -C /tmp && PYTHONPATH=/tmp/site:$PWD python3 bench/gpu_check.py --data .gpu/avdigits --out $OUT
-    carry:   [".gpu/site.tar.xz", ".gpu/avdigits/x_train_wr.npy", ".gpu/avdigits/x_train_sp.npy",
-              ".gpu/avdigits/y_train.npy"]
+    command: tar -xJf .gpu/site.tar.xz -C /tmp && PYTHONPATH=/tmp/site:$PWD python3 bench/gpu_check.py --out $OUT
+    carry: [".gpu/site.tar.xz"]    timeout_s: 560
 
 and copy $OUT's gpu.json and gpu.md into bench/results/.
 """
