@@ -43,3 +43,20 @@ def test_auto_packs_max_concurrent_one_worker_trials_on_the_clusters_gpus(concur
 @pytest.mark.parametrize("workers, gpus", [(1, 0.25), (1, 2), (2, 1), (2, 0)])
 def test_a_number_is_taken_as_given(workers, gpus):
     assert gpus_per_worker(spec(workers, gpus), cluster_gpus=8) == gpus
+
+
+@pytest.mark.parametrize("gpus, fits", [(1, False), (2, True)])
+def test_a_two_worker_trial_needs_two_gpus_and_is_refused_before_any_trial_without_them(monkeypatch, gpus, fits):
+    import ray
+
+    from search.cluster import check_resources
+    from search.typed_config import ConfigError
+
+    monkeypatch.setattr(ray, "nodes", lambda: [{"Alive": True, "Resources": {"CPU": 16.0, "GPU": float(gpus)}}])
+    two = spec(workers=2)
+    if fits:
+        check_resources(two, gpus_per_worker(two, gpus))
+        return
+    with pytest.raises(ConfigError, match="2 workers of 1 CPU and 1 GPU do not fit the cluster") as err:
+        check_resources(two, gpus_per_worker(two, gpus))
+    assert err.value.path == "resources.workers_per_trial"
