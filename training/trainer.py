@@ -185,6 +185,13 @@ def distributed_rank() -> tuple[int, int]:
     return 0, 1
 
 
+def shard(n: int, rank: int, world: int) -> np.ndarray:
+    """The indices of ``rank``'s shard of ``n`` samples: every ``world``-th one from ``rank``. The shards are
+    disjoint and of equal size (DDP synchronizes every step, so every rank must take as many), and cover
+    all but the last ``n % world`` samples."""
+    return np.arange(rank, (n // world) * world, world)
+
+
 def train(
     config: TrialConfig,
     train_split: Split,
@@ -204,8 +211,9 @@ def train(
         resume: a checkpoint from ``on_epoch``; training continues after its epoch, bit for bit as if
             it had never stopped (on CPU).
 
-    In a torch.distributed group (a Ray Train run with several workers) each rank trains on an equal
-    shard of ``train_split`` and DistributedDataParallel averages the gradients.
+    In a torch.distributed group (a Ray Train run with several workers) each rank trains on its
+    ``shard`` of ``train_split``, DistributedDataParallel averages the gradients, and every rank's
+    history holds the whole group's train_loss and train_samples.
 
     Returns:
         The per-epoch history — rows of epoch, train_loss, val_loss, val_accuracy, val_f1,
@@ -228,9 +236,7 @@ def train(
     model = build_model(config.model, audio_shape(config.preprocess.audio_layout)).to(device)
     rank, world = distributed_rank()
     if world > 1:
-        # Equal shards, so every rank takes the same number of steps (DDP synchronizes each one).
-        shard = len(train_split) // world
-        train_split = train_split.subset(np.arange(rank, shard * world, world))
+        train_split = train_split.subset(shard(len(train_split), rank, world))
     train_data = to_device(train_split, pre, device)
     # Corrupted copies made once: each epoch only runs the model over them, two passes more than over val.
     val_sets = {name: to_device(val_split, pre, device, name) for name in ROBUST_CORRUPTIONS}
@@ -289,13 +295,18 @@ def train(
             sched.step()
             total += loss.detach() * idx.numel()
             seen += idx.numel()
+        sums = torch.stack([total, torch.tensor(float(seen), device=device)])
+        if world > 1:
+            torch.distributed.all_reduce(sums)  # the epoch's loss and samples over every rank's shard
+        loss_sum, samples = sums.tolist()
         lr = opt.param_groups[0]["lr"]
         scores = {name: evaluate(model, pre, data, amp=cfg.amp) for name, data in val_sets.items()}
         val = scores["clean"]
         val_samples = world * sum(len(data) for data in val_sets.values())  # every rank evaluates the whole split
         history.append({
             "epoch": epoch,
-            "train_loss": (total / seen).item(),
+            "train_loss": loss_sum / samples,
+            "train_samples": int(samples),  # over every rank's shard
             "val_loss": val["loss"],
             "val_accuracy": val["accuracy"],
             "val_f1": val["f1"],
@@ -304,9 +315,8 @@ def train(
             "seconds": time.perf_counter() - start,
             "cpu_seconds": time.process_time() - cpu_start,  # this process's, all its threads: a busy machine inflates only seconds
             "params": params,
-            "train_samples": world * seen,
             "val_samples": val_samples,
-            "sample_epochs": world * seen + EVAL_COST * val_samples,
+            "sample_epochs": samples + EVAL_COST * val_samples,
         })
         if on_epoch is not None:
             on_epoch(history[-1], checkpoint)

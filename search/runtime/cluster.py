@@ -110,11 +110,11 @@ def check_resources(spec: SearchSpec, gpus_per_worker: float) -> None:
             "resources", f"a worker needs {res.cpus_per_worker:g} CPU and {gpus_per_worker:g} GPU but the cluster's nodes have {have}; "
             "lower resources.cpus_per_worker / gpus_per_worker",
         )
-    total = sum(n.get("CPU", 0) // res.cpus_per_worker for n in fits)
+    total = sum(min(n.get(k, 0) // v for k, v in need.items() if v) for n in fits)  # workers each node can host
     if total < res.workers_per_trial:
         raise ConfigError(
-            "resources.workers_per_trial", f"{res.workers_per_trial} workers of {res.cpus_per_worker:g} CPU do not fit the cluster "
-            f"({total:g} fit); lower workers_per_trial or cpus_per_worker",
+            "resources.workers_per_trial", f"{res.workers_per_trial} workers of {res.cpus_per_worker:g} CPU and {gpus_per_worker:g} GPU "
+            f"do not fit the cluster ({total:g} fit); lower workers_per_trial, cpus_per_worker or gpus_per_worker",
         )
 
 

@@ -8,6 +8,7 @@ distributed trial's driver owns no compute: its Train workers hold the trial's C
 """
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Callable
@@ -39,9 +40,21 @@ DRIVER_RESOURCES = {"CPU": 0, "memory": 64 * 2**20}
 
 
 def gpus_per_worker(spec: SearchSpec, cluster_gpus: float) -> float:
-    if spec.resources.gpus_per_worker == "auto":
-        return 0.25 if cluster_gpus > 0 else 0.0
-    return float(spec.resources.gpus_per_worker)
+    """Each Train worker's GPU share: ``resources.gpus_per_worker``, or for ``auto`` (the rule README states):
+    - no GPU on a cluster without GPUs;
+    - one GPU per worker when a trial has several workers: a fraction could put two of its workers on one
+      GPU, and NCCL refuses a process group with two ranks on one device;
+    - else the share that runs ``max_concurrent_trials`` one-worker trials at once on the cluster's GPUs,
+      1 / ceil(max_concurrent_trials / GPUs), at most one: small models leave a whole GPU mostly idle.
+    """
+    res = spec.resources
+    if res.gpus_per_worker != "auto":
+        return float(res.gpus_per_worker)
+    if cluster_gpus <= 0:
+        return 0.0
+    if res.workers_per_trial > 1:
+        return 1.0
+    return 1.0 / math.ceil(spec.search.max_concurrent_trials / cluster_gpus)
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ class SchedulerSection:
 class ResourcesSection:
     workers_per_trial: int = 1  # Ray Train workers (data parallel) per trial
     cpus_per_worker: float = 1.0
-    # 'auto': a quarter of a GPU per worker when the cluster has GPUs (small models share one well), else 0.
+    # 'auto': one GPU per worker of a multi-worker trial, else a share sized by max_concurrent_trials (search.tuner.gpus_per_worker)
     gpus_per_worker: float | Literal["auto"] = "auto"
     # One-worker trials train inside their Tune trial's process (search/in_process.py); true runs them as
     # distributed Train runs too (a Train controller and worker per trial), as trials of several workers are.
@@ -122,6 +122,11 @@ class ResourcesSection:
             raise ValueError(f"gpus_per_worker must be >= 0 or 'auto', got {self.gpus_per_worker}")
         if self.gpus_per_worker != "auto" and self.gpus_per_worker > 1 and not float(self.gpus_per_worker).is_integer():
             raise ValueError(f"gpus_per_worker above 1 must be a whole number, got {self.gpus_per_worker}")
+        if self.workers_per_trial > 1 and self.gpus_per_worker != "auto" and 0 < self.gpus_per_worker < 1:
+            raise ValueError(
+                f"gpus_per_worker {self.gpus_per_worker:g} with workers_per_trial {self.workers_per_trial}: two workers of "
+                "one trial could share a GPU, which NCCL refuses; use gpus_per_worker: 1 (or auto) or workers_per_trial: 1"
+            )
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,8 @@ BAD_SPACES = [
     (MINIMAL + "resources: {cpus_per_worker: 0}\n", "cpus_per_worker must be > 0"),
     (MINIMAL + "resources: {gpus_per_worker: 1.5}\n", "above 1 must be a whole number"),
     (MINIMAL + "resources: {distributed: yes please}\n", "resources.distributed: expected"),
+    (MINIMAL + "resources: {workers_per_trial: 2, gpus_per_worker: 0.5}\n",
+     "resources: gpus_per_worker 0.5 with workers_per_trial 2: two workers of one trial could share a GPU, which NCCL refuses; use gpus_per_worker: 1"),
     (MINIMAL + "data: {val_fraction: 1.5}\n", "val_fraction must be in (0, 1)"),
     (MINIMAL + "space: {train.lr: {choice: []}}\n", "space.train.lr.choice: expected a non-empty list"),
     (MINIMAL + "space: {train.lr: {uniform: [0.1, 0.01]}}\n", "space.train.lr.uniform: low must be < high"),
