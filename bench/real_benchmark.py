@@ -49,6 +49,7 @@ from bench.spending import WORK, budget_text, search_limit, spent, step1_facts
 from data_utils import Split, load_dataset, train_val_split
 from models.classifier import count_parameters
 from search.artifacts import atomic_write_text
+from search.budget import short
 from search.cluster import ray_cluster
 from search.evaluate import evaluate_model
 from search.experiment import INTERRUPTED, run_experiment
@@ -302,10 +303,10 @@ def target_half_compute(histories: dict[str, pd.DataFrame], metric: str) -> tupl
     reached = compute_to_reach(tpe, ry[-1])
     if reached is None:
         return False, (f"TPE + ASHA never reached random search's final best {metric} {ry[-1]:.4f} "
-                       f"(its best: {tpe[1][-1]:.4f} in {tpe[0][-1] / 1e6:.2f}M sample-epochs; random: {rx[-1] / 1e6:.2f}M)")
+                       f"(its best: {tpe[1][-1]:.4f} in {short(tpe[0][-1])} sample-epochs; random: {short(rx[-1])})")
     met = reached <= rx[-1] / 2
-    return met, (f"TPE + ASHA reached random search's final best {metric} {ry[-1]:.4f} after {reached / 1e6:.2f}M sample-epochs "
-                 f"of work, {reached / rx[-1]:.0%} of random search's {rx[-1] / 1e6:.2f}M (target: at most 50%)")
+    return met, (f"TPE + ASHA reached random search's final best {metric} {ry[-1]:.4f} after {short(reached)} sample-epochs "
+                 f"of work, {reached / rx[-1]:.0%} of random search's {short(rx[-1])} (target: at most 50%)")
 
 
 def best_trials(specs: dict[str, tuple[SearchSpec, Path]]) -> str:
