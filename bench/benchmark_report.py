@@ -17,6 +17,7 @@ from search.results.folder import CHECKPOINT_FILE, TUNE_DIR, ExperimentFolder, r
 from search.results.leaderboard import read_history, trial_table
 from search.results.plots import save_png
 from search.results.tensorboard import flatten
+from search.runtime.budget import short
 from search.space.spec import SearchSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,10 +150,10 @@ def target_half_compute(histories: dict[str, pd.DataFrame], metric: str) -> tupl
     reached = compute_to_reach(tpe, ry[-1])
     if reached is None:
         return False, (f"TPE + ASHA never reached random search's final best {metric} {ry[-1]:.4f} "
-                       f"(its best: {tpe[1][-1]:.4f} in {tpe[0][-1] / 1e6:.2f}M sample-epochs; random: {rx[-1] / 1e6:.2f}M)")
+                       f"(its best: {tpe[1][-1]:.4f} in {short(tpe[0][-1])} sample-epochs; random: {short(rx[-1])})")
     met = reached <= rx[-1] / 2
-    return met, (f"TPE + ASHA reached random search's final best {metric} {ry[-1]:.4f} after {reached / 1e6:.2f}M sample-epochs "
-                 f"of work, {reached / rx[-1]:.0%} of random search's {rx[-1] / 1e6:.2f}M (target: at most 50%)")
+    return met, (f"TPE + ASHA reached random search's final best {metric} {ry[-1]:.4f} after {short(reached)} sample-epochs "
+                 f"of work, {reached / rx[-1]:.0%} of random search's {short(rx[-1])} (target: at most 50%)")
 
 
 def best_trials(specs: dict[str, tuple[SearchSpec, Path]]) -> str:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from search.results.folder import TUNE_DIR
 from search.results.leaderboard import read_history
-from search.runtime.budget import UNITS
+from search.runtime.budget import UNITS, short
 
 BUDGET = "budget_sample_epochs"
 WORK = UNITS[BUDGET].key  # what each epoch reports its work under
@@ -32,13 +32,13 @@ def spent(history: pd.DataFrame, facts: dict[str, Any]) -> str:
     if history.empty:
         return "nothing"
     work = history[WORK].sum()
-    return (f"{work / 1e6:.2f}M sample-epochs of work ({work / facts['budget_work']:.0%} of step 1's), "
+    return (f"{short(work)} sample-epochs of work ({work / facts['budget_work']:.0%} of step 1's), "
             f"{history['seconds'].sum():.0f} s wall and {history['cpu_seconds'].sum():.0f} s CPU in its epochs")
 
 
 def budget_text(facts: dict[str, Any]) -> str:
     """The report's line on the searches' budget."""
-    step1 = (f"step 1's work, {facts['budget_work'] / 1e6:.2f}M sample-epochs ({facts['budget_s']:.0f} s wall and "
+    step1 = (f"step 1's work, {short(facts['budget_work'])} sample-epochs ({facts['budget_s']:.0f} s wall and "
              f"{facts['budget_cpu_s']:.0f} s CPU in its epochs)")
     if facts["wall_budget_s"]:
         return (f"- budget: each search got `search.time_budget_s` = {facts['wall_budget_s']:.0f} s (`--budget-minutes`), "

@@ -28,6 +28,18 @@ if TYPE_CHECKING:
 IN_FLIGHT_SLACK = 1.5
 
 
+def whole(amount: float) -> str:
+    return f"{amount:.0f}"
+
+
+def short(amount: float) -> str:
+    """``amount`` in three significant digits and a suffix: 2.35M, 640k, 12."""
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(amount) >= scale:
+            return f"{amount / scale:.3g}{suffix}"
+    return f"{amount:.3g}"
+
+
 @dataclass(frozen=True)
 class Unit:
     """What a budget counts: the result key each epoch reports its cost under, and how the progress view says it."""
@@ -35,17 +47,16 @@ class Unit:
     key: str
     label: str  # what the spending is called
     suffix: str  # after the amounts
-    scale: float = 1.0  # amounts are shown divided by it
-    decimals: int = 0
+    fmt: Callable[[float], str] = whole
 
     def show(self, spent: float, limit: float) -> str:
-        return f"{self.label} {spent / self.scale:.{self.decimals}f}/{limit / self.scale:.{self.decimals}f} {self.suffix}"
+        return f"{self.label} {self.fmt(spent)}/{self.fmt(limit)} {self.suffix}"
 
 
 # the search section's budget keys -> what each counts (search.spec allows one of them)
 UNITS = {
     "compute_budget_s": Unit("seconds", "compute", "s"),
-    "budget_sample_epochs": Unit("sample_epochs", "work", "M sample-epochs", scale=1e6, decimals=2),
+    "budget_sample_epochs": Unit("sample_epochs", "work", "sample-epochs", short),
 }
 
 # Tune restores the stopper from its experiment state and the callbacks from the tuner's own file, so after

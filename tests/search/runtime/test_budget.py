@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from search.runtime.budget import UNITS, ComputeBudget, make_budget
+from search.runtime.budget import UNITS, ComputeBudget, make_budget, short
 from search.space.spec import SearchSection
 
 
@@ -159,3 +159,7 @@ def test_the_space_file_picks_the_budget_and_its_unit():
     budget = make_budget(SearchSection(budget_sample_epochs=2_000_000), max_epochs=3)
     assert (budget.limit, budget.unit.key) == (2_000_000, "sample_epochs")
     assert make_budget(SearchSection(compute_budget_s=60.0), max_epochs=3).unit.key == "seconds"
+
+
+def test_work_is_shown_in_three_digits_and_a_suffix():
+    assert [short(x) for x in (12.0, 6400.0, 2_345_678.4, 3e9)] == ["12", "6.4k", "2.35M", "3G"]

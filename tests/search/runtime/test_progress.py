@@ -90,4 +90,4 @@ def test_a_budget_of_sample_epochs_shows_the_work_spent(clock, capsys):
     view.on_trial_result(0, [], t, {"epoch": 1, "val_f1": 0.5, "seconds": 10.0, "sample_epochs": 1_000_000.0})
     view.on_trial_complete(0, [], t)
     # a quarter of the work in 60 s: 180 s to go, sooner than the trial count's end
-    assert "work 1.00/4.00 M sample-epochs, ~3m00s left" in status_line(capsys)
+    assert "work 1M/4M sample-epochs, ~3m00s left" in status_line(capsys)
