@@ -184,3 +184,18 @@ def test_torchscript_matches_eager(audio: str, fusion: str) -> None:
     x = inputs(AUDIO_LAYOUTS["frames"])
     torch.testing.assert_close(scripted(*x), model(*x))
     assert math.isfinite(scripted(*x).sum().item())
+
+
+@pytest.mark.parametrize("pool", ["max", "avg"])
+def test_conv_pool_out_fixes_the_flattened_width(pool: str) -> None:
+    enc = ImageCNN(ImageCNN.Config(channels=(4, 8), kernels=(3, 3), pool=pool, pool_out=2), (1, 28, 28))
+    assert enc.out_dim == 8 * 2 * 2
+    assert enc(torch.randn(3, 1, 28, 28)).shape == (3, 32)
+
+
+def test_linear_out_leaves_the_last_fc_layer_bare() -> None:
+    cfg = AudioCNN1d.Config(channels=(4,), kernels=(3,), batch_norm=True, fc=(16, 10), fc_dropout=0.5, linear_out=True)
+    enc = AudioCNN1d(cfg, (39, 13))
+    fc = enc.net[-1]
+    assert isinstance(fc[-1], nn.Linear) and fc[-1].out_features == 10
+    assert [type(m) for m in fc[:-1]] == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Dropout]  # the others as before
