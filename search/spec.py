@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import yaml
 
+from search.grid import size_search_to_grid
 from search.params import Param, RecordingSuggester, parse_params, sample
 from search.resolve import TrialResolver, deep_merge, unflatten
 from search.typed_config import ConfigError, check_keys, from_dict
@@ -66,9 +67,11 @@ class SearchSection:
 
 @dataclass(frozen=True)
 class SearcherSection:
-    name: Literal["tpe", "random"] = "tpe"  # Optuna's TPE sampler, or random sampling for comparison
+    # Optuna's samplers (search.strategies): TPE, random, every point of a grid (num_samples: its size),
+    # Gaussian process, CMA-ES, quasi-Monte Carlo
+    name: Literal["tpe", "random", "grid", "gp", "cmaes", "qmc"] = "tpe"
     multivariate: bool = True  # TPE models parameters jointly
-    n_startup_trials: int = 8  # random trials before TPE takes over
+    n_startup_trials: int = 8  # random trials before TPE, GP or CMA-ES takes over
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -78,9 +81,10 @@ class SearcherSection:
 
 @dataclass(frozen=True)
 class SchedulerSection:
-    name: Literal["asha", "none"] = "asha"  # none: every trial runs max_t epochs
+    # Ray's schedulers (search.strategies): ASHA, HyperBand, the median stopping rule; none: every trial runs max_t epochs
+    name: Literal["asha", "hyperband", "median", "none"] = "asha"
     max_t: int = 20  # epochs of a trial that is never stopped early
-    grace_period: int = 2  # epochs before ASHA may stop a trial
+    grace_period: int = 2  # epochs before ASHA or the median rule may stop a trial
     reduction_factor: int = 3
 
     def __post_init__(self) -> None:
@@ -219,10 +223,12 @@ def parse_spec(raw: Mapping[str, Any], default_name: str) -> SearchSpec:
     if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
         raise ConfigError("name", f"expected a plain experiment name, got {name!r}")
     sections = {key: from_dict(cls, raw.get(key), key) for key, cls in SECTIONS.items()}
+    params = parse_params(raw.get("space"))
+    if sections["searcher"].name == "grid" and params:
+        size_search_to_grid(sections, params, raw.get("search") or {})
     fixed = raw.get("fixed") or {}
     if not isinstance(fixed, Mapping):
         raise ConfigError("fixed", f"expected a mapping of config values, got {type(fixed).__name__}")
-    params = parse_params(raw.get("space"))
     presets = parse_presets(raw.get("presets"), params)
     if any("epochs" in (c.get("train") or {}) for c in (fixed, *presets.values())) or any(p.key == "train.epochs" for p in params):
         raise ConfigError("train.epochs", "is set by scheduler.max_t (the epoch budget of every trial); remove it")

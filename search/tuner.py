@@ -17,13 +17,13 @@ import ray
 import ray.train
 from ray import tune
 from ray.tune.integration.ray_train import TuneReportCallback
-from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search import BasicVariantGenerator, Searcher
 from ray.tune.search.optuna import OptunaSearch
 
 from search.params import Param, sample
 from search.resolve import SAMPLED
 from search.spec import SearchSpec
+from search.strategies import SCHEDULERS, SEARCHERS
 from search.torch_trainer import make_trainer
 from search.worker import train_loop_per_worker
 
@@ -55,21 +55,20 @@ class DefineByRun:
 
 
 def make_searcher(spec: SearchSpec) -> Searcher:
-    """Optuna over the define-by-run space, or a grid over the presets of a preset file."""
+    """Optuna over the define-by-run space with the sampler that ``searcher.name`` names
+    (``search.strategies``), or a grid over the presets of a preset file."""
     if spec.presets:
         return BasicVariantGenerator(max_concurrent=spec.search.max_concurrent_trials)
-    s = spec.searcher
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress view says what matters
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    if s.name == "random":
-        sampler: optuna.samplers.BaseSampler = optuna.samplers.RandomSampler(seed=s.seed)
-    else:
-        # constant_liar: trials in flight count as pessimistic results, so concurrent proposals spread out.
-        sampler = optuna.samplers.TPESampler(
-            multivariate=s.multivariate, group=s.multivariate, constant_liar=True,
-            n_startup_trials=s.n_startup_trials, seed=s.seed,
-        )
-    return OptunaSearch(space=DefineByRun(spec.params), metric=spec.search.metric, mode=spec.search.mode, sampler=sampler)
+    # A model-based sampler (GP, CMA-ES) fits its model inside the define-by-run call, which Ray times and
+    # warns about as if the space function trained something.
+    warnings.filterwarnings("ignore", message="Define-by-run function passed in the `space` argument took")
+    strategy = SEARCHERS[spec.searcher.name](spec)
+    return OptunaSearch(
+        space=DefineByRun(spec.params), metric=spec.search.metric, mode=spec.search.mode, sampler=strategy.sampler,
+        points_to_evaluate=list(strategy.points) or None,
+    )
 
 
 def param_space(spec: SearchSpec) -> dict[str, Any]:
@@ -79,14 +78,7 @@ def param_space(spec: SearchSpec) -> dict[str, Any]:
 
 
 def make_scheduler(spec: SearchSpec) -> tune.schedulers.TrialScheduler:
-    sc = spec.scheduler
-    if sc.name == "none":
-        return FIFOScheduler()
-    return ASHAScheduler(
-        # Epochs done, not Tune's iteration count: a trial retried or restored resumes from its checkpoint,
-        # and Tune's count starts again at 1.
-        time_attr="epoch", max_t=sc.max_t, grace_period=sc.grace_period, reduction_factor=sc.reduction_factor,
-    )
+    return SCHEDULERS[spec.scheduler.name](spec.scheduler)
 
 
 def make_driver(
