@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from search.artifacts import atomic_write_text
 from search.cli import ArgumentParser, UserError
-from search.importance import NoImportance, importances
+from search.importance import Conditional, NoImportance, importances
 from search.leaderboard import (
     HP,
     TUNE_DIR,
@@ -177,9 +177,22 @@ def importance_section(root: Path, spec: SearchSpec, table: pd.DataFrame) -> str
         f"{spec.search.metric} that each searched parameter explains.\n\n"
         + figure(importance_bars(result.scores), root, "importance", "fANOVA importance") + "\n" + simple_markdown(rows)
     )
-    if result.left_out:
-        text += f"\nNot assessed (fANOVA takes only the parameters that every trial has): {', '.join(result.left_out)}.\n"
+    if result.conditional:
+        text += "\n" + conditional_importance_text(result.conditional)
     return text
+
+
+def conditional_importance_text(conditional: Mapping[str, Conditional]) -> str:
+    """The parameters that not every trial has, each assessed among the trials where it exists."""
+    rows = pd.DataFrame({
+        "parameter": list(conditional),
+        "trials where it exists": [c.trials for c in conditional.values()],
+        "importance among them": [f"{c.share:.4f}" if c.share is not None else f"not assessed: {c.why_not}" for c in conditional.values()],
+    }).sort_values(["trials where it exists", "parameter"], ascending=[False, True])
+    return (
+        "Conditional parameters (not in every trial), each assessed by fANOVA among the trials where it exists, with "
+        "the parameters those trials share: its share of the variance explained there.\n\n" + simple_markdown(rows)
+    )
 
 
 def retrained_section(retrained: dict[str, Any] | None) -> str:
