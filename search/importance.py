@@ -4,6 +4,8 @@ The study is rebuilt from each trial's sampled values, not from the searcher's s
 finished, resumed or killed search is served alike. The values are replayed through the space's own
 sampling (``search.params.sample``): each rebuilt trial carries exactly the parameter names and
 distributions that the search asked Optuna for, a conditional parameter only where it existed.
+fANOVA assesses the parameters that all its trials share: a conditional one is assessed again among the
+trials where it exists.
 """
 from __future__ import annotations
 
