@@ -35,6 +35,7 @@ from search.tuner import (
     make_searcher,
     param_space,
 )
+from search.warm_start import read_previous
 
 
 def num_trials(spec: SearchSpec) -> int:
@@ -60,7 +61,7 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
         tune_config=tune.TuneConfig(
             metric=spec.search.metric,
             mode=spec.search.mode,
-            search_alg=make_searcher(spec),
+            search_alg=make_searcher(spec, read_previous(root)),
             scheduler=make_scheduler(spec),
             num_samples=1 if spec.presets else spec.search.num_samples,
             max_concurrent_trials=spec.search.max_concurrent_trials,

@@ -14,6 +14,7 @@ import pandas as pd
 from search.artifacts import atomic_write_text
 from search.spec import SearchSpec
 from search.tensorboard import flatten
+from search.warm_start import read_previous, trial_source
 
 TUNE_DIR = "tune"  # Ray Tune's experiment directory, under results/<name>/
 HP = "hp."  # prefix of hyperparameter columns
@@ -91,6 +92,7 @@ def trial_row(trial_dir: Path, spec: SearchSpec) -> dict[str, Any]:
     else:
         row.update(status="failed" if error else "not started", epochs=0)
     row["error"] = error if row["status"] == "failed" else None
+    row["source"] = trial_source(sampled)
     row.update({HP + k: v for k, v in flatten(spec.trial_config(sampled)).items()})
     return row
 
@@ -118,7 +120,7 @@ def searched_columns(table: pd.DataFrame, spec: SearchSpec) -> list[str]:
 
 
 def markdown(table: pd.DataFrame, spec: SearchSpec) -> str:
-    cols = [c for c in ("rank", "trial_id", "status", *METRICS, "best_epoch", "epochs", "params", "train_seconds") if c in table]
+    cols = [c for c in ("rank", "trial_id", "source", "status", *METRICS, "best_epoch", "epochs", "params", "train_seconds") if c in table]
     cols += searched_columns(table, spec)
     return simple_markdown(table[cols].rename(columns=lambda c: c.removeprefix(HP)))
 
@@ -146,6 +148,10 @@ def write_leaderboard(root: Path, table: pd.DataFrame, spec: SearchSpec, retrain
     atomic_write_text(root / "leaderboard.csv", full.to_csv(index=False))
     atomic_write_text(root / "leaderboard.json", full.to_json(orient="records", indent=1))
     text = f"# {spec.name}: trials by best {spec.search.metric}\n\n"
+    previous = read_previous(root)
+    if previous:
+        text += (f"The searcher also knew {len(previous)} finished trials of {', '.join(sorted({t['source'] for t in previous}))} "
+                 "from the start (--warm-start), not trained again: their leaderboard lists them.\n\n")
     if not top.empty:
         text += f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n" + simple_markdown(top.drop(columns=["rank", "evaluated_on"])) + "\n## Search trials\n\n"
     atomic_write_text(root / "leaderboard.md", text + markdown(table, spec))

@@ -7,6 +7,7 @@ Train run per trial (``train/``), TensorBoard logs (``tensorboard/``) and the le
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,7 @@ from search.cli import ArgumentParser, UserError, positive_int
 from search.resolve import deep_merge, unflatten
 from search.spec import METRIC_MODES, DataSection, SearchSpec, load_spec
 from search.typed_config import ConfigError
+from search.warm_start import WARM_START_FILE, previous_trials
 
 SPEC_FILE = "space.yaml"  # the space as run, with command-line overrides: what --resume continues
 
@@ -35,6 +37,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--max-epochs", type=positive_int, help="epochs per trial (overrides scheduler.max_t)")
     p.add_argument("--metric", choices=list(METRIC_MODES), help="rank trials by this (overrides search.metric and its mode)")
     p.add_argument("--results", default="results", help="folder for experiments (default: results)")
+    p.add_argument("--warm-start", metavar="EXPERIMENT", help="give the searcher the finished trials of a previous "
+                   "experiment (results/<name>) without training them again")
     return p.parse_args(argv)
 
 
@@ -110,10 +114,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         root = experiment_dir(args, spec)
         if args.resume:
             spec_path, spec = root / SPEC_FILE, load_spec(root / SPEC_FILE)
+        previous = previous_trials(Path(args.warm_start), spec) if args.warm_start and not args.resume else []
         splits = load_splits(spec)
         create_dir(root)  # not before: bad input must leave no trace
         if not args.resume:
             save_spec(root, spec_path, over)
+            atomic_write_text(root / WARM_START_FILE, json.dumps(previous))
     except (ConfigError, DataError, UserError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

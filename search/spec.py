@@ -18,6 +18,7 @@ from search.grid import size_search_to_grid
 from search.params import Param, RecordingSuggester, parse_params, sample
 from search.resolve import TrialResolver, deep_merge, unflatten
 from search.typed_config import ConfigError, check_keys, from_dict
+from search.warm_start import load_presets, preset_point
 from training.config import TrialConfig
 
 VALIDATION_DRAWS = 64
@@ -50,6 +51,7 @@ class SearchSection:
     # ... or spend at most this many seconds of training and evaluation, summed over its trials' epochs (search.budget)
     compute_budget_s: float | None = None
     max_failures: int = 1  # retries of a trial that raised, from its last checkpoint
+    warm_start: tuple[str, ...] = ()  # presets of spaces/seeds.yaml run first, as trials of the search (search.warm_start)
 
     def __post_init__(self) -> None:
         if self.num_samples < 1:
@@ -119,10 +121,13 @@ class RetrainSection:
     top_k: int = 1  # best trials to retrain on train + validation for the full epoch budget
     seeds: int = 3  # seeds per retrained config: metrics are reported as mean +- std
     ablation: bool = True  # also retrain the best config as image_only and audio_only
+    cv_folds: int = 0  # k >= 2: also k-fold cross-validate the top_k configs on train + validation (search.crossval)
 
     def __post_init__(self) -> None:
         if self.top_k < 0:
             raise ValueError(f"top_k must be >= 0 (0: no retraining), got {self.top_k}")
+        if self.cv_folds == 1 or self.cv_folds < 0:
+            raise ValueError(f"cv_folds must be 0 (none) or >= 2, got {self.cv_folds}")
         if self.seeds < 1:
             raise ValueError(f"seeds must be >= 1, got {self.seeds}")
 
@@ -151,10 +156,11 @@ class SearchSpec:
     fixed: Mapping[str, Any] = field(default_factory=dict)  # nested, part of every trial's config
     params: tuple[Param, ...] = ()
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # named configs, run as a grid
+    warm_presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # search.warm_start's, by name
 
     def resolver(self) -> TrialResolver:
         """``trial_config`` as a picklable callable that imports no torch: what a trial's driver runs."""
-        return TrialResolver(dict(self.fixed), dict(self.presets), self.scheduler.max_t)
+        return TrialResolver(dict(self.fixed), {**self.warm_presets, **self.presets}, self.scheduler.max_t)
 
     def trial_config(self, sampled: Mapping[str, Any]) -> dict[str, Any]:
         """The full nested config of a trial: fixed values, its preset, sampled values, the epoch budget.
@@ -232,9 +238,30 @@ def parse_spec(raw: Mapping[str, Any], default_name: str) -> SearchSpec:
     presets = parse_presets(raw.get("presets"), params)
     if any("epochs" in (c.get("train") or {}) for c in (fixed, *presets.values())) or any(p.key == "train.epochs" for p in params):
         raise ConfigError("train.epochs", "is set by scheduler.max_t (the epoch budget of every trial); remove it")
-    spec = SearchSpec(name=name, fixed=fixed, params=tuple(params), presets=presets, **sections)
+    warm_presets = check_warm_start(sections, params, fixed, presets)
+    spec = SearchSpec(name=name, fixed=fixed, params=tuple(params), presets=presets, warm_presets=warm_presets, **sections)
     validate_trials(spec)
     return spec
+
+
+def check_warm_start(
+    sections: Mapping[str, Any], params: list[Param], fixed: Mapping[str, Any], presets: Mapping[str, Any]
+) -> dict[str, Mapping[str, Any]]:
+    """search.warm_start's presets, each checked to be one the space can express."""
+    names = sections["search"].warm_start
+    if not names:
+        return {}
+    if presets or not params:
+        raise ConfigError("search.warm_start", "starts a search from presets: this file searches no space")
+    if sections["searcher"].name == "grid":
+        raise ConfigError("search.warm_start", "a grid runs every point of its space already: remove warm_start")
+    if len(names) > sections["search"].num_samples:
+        raise ConfigError("search.warm_start", f"{len(names)} presets, but only {sections['search'].num_samples} trials "
+                          "(search.num_samples), which include them: raise num_samples or start from fewer presets")
+    warm = load_presets(names)
+    for name, preset in warm.items():
+        preset_point(params, fixed, name, preset)
+    return warm
 
 
 def parse_presets(presets: Any, params: list[Param]) -> dict[str, Mapping[str, Any]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from search.resolve import SAMPLED
 from search.spec import SearchSpec
 from search.strategies import SCHEDULERS, SEARCHERS
 from search.torch_trainer import make_trainer
+from search.warm_start import PRESET, add_previous, enqueue_presets
 from search.worker import train_loop_per_worker
 
 TRAIN_DIR = "train"  # one Ray Train run per trial, named by its trial id (stable across restores)
@@ -33,6 +34,7 @@ TENSORBOARD_DIR = "tensorboard"  # one TensorBoard run per trial, by trial id
 # an empty request, so the driver asks for a little memory and no CPU (a custom resource would not exist
 # on a cluster the user started).
 DRIVER_RESOURCES = {"CPU": 0, "memory": 64 * 2**20}
+STUDY = "search"  # the searcher's Optuna study
 
 
 def gpus_per_worker(spec: SearchSpec, cluster_gpus: float) -> float:
@@ -51,12 +53,19 @@ class DefineByRun:
     def __call__(self, trial: optuna.Trial) -> dict[str, Any]:
         # Tune's config holds every name suggested (per-block names, choice indices) plus what this
         # returns: the values as the trial config wants them, which SearchSpec.trial_config reads.
-        return {SAMPLED: sample(list(self.params), trial)}
+        sampled = sample(list(self.params), trial)
+        preset = trial.user_attrs.get(PRESET)  # a warm-start trial: its preset's other values join its config
+        return {SAMPLED: {**sampled, PRESET: preset} if preset else sampled}
 
 
-def make_searcher(spec: SearchSpec) -> Searcher:
+def make_searcher(spec: SearchSpec, previous: Sequence[Mapping[str, Any]] = ()) -> Searcher:
     """Optuna over the define-by-run space with the sampler that ``searcher.name`` names
-    (``search.strategies``), or a grid over the presets of a preset file."""
+    (``search.strategies``), or a grid over the presets of a preset file.
+
+    Args:
+        previous: finished trials of an earlier experiment ({"sampled", "value", "source"}), which the
+            searcher knows from the start (``search.warm_start``); the space's warm-start presets run first.
+    """
     if spec.presets:
         return BasicVariantGenerator(max_concurrent=spec.search.max_concurrent_trials)
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress view says what matters
@@ -65,9 +74,14 @@ def make_searcher(spec: SearchSpec) -> Searcher:
     # warns about as if the space function trained something.
     warnings.filterwarnings("ignore", message="Define-by-run function passed in the `space` argument took")
     strategy = SEARCHERS[spec.searcher.name](spec)
+    # The study is made here, not by OptunaSearch, so that it starts with the warm start's trials.
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(storage=storage, study_name=STUDY, direction="maximize" if spec.search.mode == "max" else "minimize")
+    add_previous(study, spec.params, previous)
+    enqueue_presets(study, spec.params, spec.fixed, spec.warm_presets)
     return OptunaSearch(
         space=DefineByRun(spec.params), metric=spec.search.metric, mode=spec.search.mode, sampler=strategy.sampler,
-        points_to_evaluate=list(strategy.points) or None,
+        points_to_evaluate=list(strategy.points) or None, storage=storage, study_name=STUDY,
     )
 
 

@@ -120,7 +120,7 @@ def test_a_real_search(ray_cluster, tmp_path, searcher, scheduler):
     raw["retrain"] = {"top_k": 0}
     raw["space"] = yaml.safe_load(REAL[searcher, scheduler])
     path = tmp_path / "space.yaml"
-    path.write_text(yaml.safe_dump(raw))
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
     assert main([str(path), "--results", str(tmp_path)]) == 0
     table = pd.read_csv(tmp_path / "smoke" / "leaderboard.csv")
     assert len(table) == 3 and table["val_f1"].notna().all()
