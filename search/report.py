@@ -199,7 +199,22 @@ def retrained_section(retrained: dict[str, Any] | None) -> str:
     if retrained is None:
         return "## Retrained\n\n" + NO_RETRAIN
     return (f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n"
-            + simple_markdown(retrained_table(retrained).drop(columns=["rank", "evaluated_on"])))
+            + simple_markdown(retrained_table(retrained).drop(columns=["rank", "evaluated_on"]))
+            + crossval_text(retrained.get("cross_validation")))
+
+
+def crossval_text(crossval: dict[str, Any] | None) -> str:
+    if crossval is None:
+        return ""
+    text = f"\n### {crossval['folds']}-fold cross-validation on train + validation\n\n"
+    if "not_run" in crossval:
+        return text + f"Not run: {crossval['not_run']}.\n"
+    rows = pd.DataFrame([{
+        "config": g["source"], "folds": g["folds"],
+        "macro F1": f"{g['f1_mean']:.4f} ± {g['f1_std']:.4f}", "accuracy": f"{g['accuracy_mean']:.4f} ± {g['accuracy_std']:.4f}",
+    } for g in crossval["configs"]])
+    return text + ("Each config trained on all folds but one and scored on that one (final weights; folds stratified, "
+                   "samples sharing a clip or an image in one fold): mean ± std over the folds.\n\n" + simple_markdown(rows))
 
 
 def ablation_section(retrained: dict[str, Any] | None, table: pd.DataFrame) -> str:

@@ -25,6 +25,7 @@ from data_utils.preprocess import Preprocessor, audio_shape
 from models import build_model
 from search.artifacts import atomic_write_text
 from search.cleanup import ReleaseTrainResources
+from search.crossval import run_cross_validation
 from search.leaderboard import TUNE_DIR, read_history
 from search.spec import SearchSpec, parse_trial_config
 from search.tuner import DRIVER_RESOURCES, TRAIN_DIR, make_driver
@@ -86,16 +87,8 @@ def run_retraining(
     evaluated_on = "test" if on_test else "validation (no labelled test set)"
     print(f"\nretraining {len(runs)} run(s) for {spec.scheduler.max_t} epochs; evaluated on the {evaluated_on} split")
     out = root / RETRAIN_DIR
-    data_ref = ray.put({"train": train_split, "val": eval_split})
     configs = {name: run["config"] for name, run in runs.items()}
-    driver = make_driver(spec, data_ref, out, use_gpu, gpus, resolve=lambda s: configs[s["run"]], keep_best=False)
-    tune.Tuner(
-        tune.with_resources(driver, DRIVER_RESOURCES),
-        param_space={"run": tune.grid_search(list(runs))},
-        tune_config=tune.TuneConfig(max_concurrent_trials=spec.search.max_concurrent_trials, trial_dirname_creator=lambda t: t.trial_id),
-        run_config=tune.RunConfig(name=TUNE_DIR, storage_path=str(out), verbose=0, callbacks=[ReleaseTrainResources()],
-                                  failure_config=tune.FailureConfig(max_failures=spec.search.max_failures)),
-    ).fit()
+    train_runs(spec, out, ray.put({"train": train_split, "val": eval_split}), configs, use_gpu, gpus)
 
     rows, models = [], {}
     for trial_dir in sorted((out / TUNE_DIR).iterdir()):
@@ -111,9 +104,28 @@ def run_retraining(
                      "confusion_matrix": confusion_matrix(eval_split.labels, pred, labels=range(10)).tolist()})
         models[name] = (model, pre)
     summary = summarize(rows, evaluated_on)
+    cv_configs = {run["source"]: run["config"] for run in runs.values() if run["variant"] == "fused" and run["seed"] == 0}
+    crossval = run_cross_validation(spec, root, concat(splits["train"], splits["val"]), cv_configs, use_gpu, gpus)
+    if crossval is not None:
+        summary["cross_validation"] = crossval
     atomic_write_text(root / "retrain.json", json.dumps(summary, indent=1))
     export_best(root, runs, rows, models, summary, splits["source"])
     return summary
+
+
+def train_runs(
+    spec: SearchSpec, out: Path, data_ref: ray.ObjectRef, configs: dict[str, dict[str, Any]], use_gpu: bool, gpus: float,
+) -> None:
+    """One Ray Train run per config ({run name: trial config}), on ``data_ref``'s train part, each reporting
+    its scores on its val part; their final weights are kept, under ``out``."""
+    driver = make_driver(spec, data_ref, out, use_gpu, gpus, resolve=lambda s: configs[s["run"]], keep_best=False)
+    tune.Tuner(
+        tune.with_resources(driver, DRIVER_RESOURCES),
+        param_space={"run": tune.grid_search(list(configs))},
+        tune_config=tune.TuneConfig(max_concurrent_trials=spec.search.max_concurrent_trials, trial_dirname_creator=lambda t: t.trial_id),
+        run_config=tune.RunConfig(name=TUNE_DIR, storage_path=str(out), verbose=0, callbacks=[ReleaseTrainResources()],
+                                  failure_config=tune.FailureConfig(max_failures=spec.search.max_failures)),
+    ).fit()
 
 
 def summarize(rows: list[dict[str, Any]], evaluated_on: str) -> dict[str, Any]:

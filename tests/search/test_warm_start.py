@@ -70,7 +70,7 @@ def test_previous_trials_are_known_to_the_searcher_without_running(tmp_path):
 
 
 @pytest.mark.ray
-def test_a_search_warm_started_from_a_preset_then_from_its_results(ray_cluster, tmp_path):
+def test_a_search_warm_started_from_a_preset_then_from_its_results_and_cross_validated(ray_cluster, tmp_path):
     from search.run import main
 
     raw = yaml.safe_load(SMOKE.read_text())
@@ -87,10 +87,18 @@ def test_a_search_warm_started_from_a_preset_then_from_its_results(ray_cluster, 
 
     del raw["search"]["warm_start"]
     raw["search"]["num_samples"] = 1
+    raw["retrain"] = {"top_k": 1, "seeds": 1, "ablation": False, "cv_folds": 2}  # and cross-validation (search.crossval)
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     assert main([str(path), "--results", str(tmp_path), "--name", "second", "--warm-start", str(tmp_path / "first")]) == 0
-    second = pd.read_csv(tmp_path / "second" / "leaderboard.csv")
+    second = pd.read_csv(tmp_path / "second" / "leaderboard.csv", dtype={"rank": str})
+    second = second[second["rank"] != "retrained"]
     assert len(second) == 1 and second["source"].tolist() == ["sampled"]  # the earlier trials were not trained again
     given = json.loads((tmp_path / "second" / "warm_start.json").read_text())
     assert len(given) == 2 and {t["source"] for t in given} == {str(tmp_path / "first")}
     assert "The searcher also knew 2 finished trials of" in (tmp_path / "second" / "leaderboard.md").read_text()
+    crossval = json.loads((tmp_path / "second" / "retrain.json").read_text())["cross_validation"]
+    assert crossval["folds"] == 2 and sorted(r["fold"] for r in crossval["runs"]) == [0, 1]
+    (config,) = crossval["configs"]
+    assert config["source"] == second["trial_id"].iloc[0] and config["folds"] == 2 and 0 <= config["f1_mean"] <= 1
+    report = (tmp_path / "second" / "report.md").read_text()
+    assert f"| {config['source']} | 2 | {config['f1_mean']:.4f} ± {config['f1_std']:.4f} |" in report
