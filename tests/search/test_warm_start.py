@@ -38,8 +38,8 @@ def test_a_warm_start_preset_runs_first_with_its_own_config():
 
 @pytest.mark.parametrize(("warm_start", "message"), [
     ("[report3_spectogram_cnn]", "search.warm_start.0: 'report3_spectogram_cnn' is not a preset of seeds.yaml (did you mean 'report3_spectrogram_cnn'?)"),
-    ("[report1_c]", "search.warm_start: report1_c: model.image.fc: the preset sets 100, which the space cannot express "
-                    "(it holds values one of [64, 128, 256])"),
+    ("[report1_c]", ("search.warm_start: report1_c: model.image.fc: the preset sets 100, which the space cannot express "
+                     "(it holds values one of [64, 128, 256])")),
     ("[report1_a, report3_spectrogram_cnn, report1_a]", "3 presets, but only 2 trials"),
 ])
 def test_a_preset_the_space_cannot_run_is_a_load_error(tmp_path, warm_start, message):
