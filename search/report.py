@@ -200,7 +200,19 @@ def retrained_section(retrained: dict[str, Any] | None) -> str:
         return "## Retrained\n\n" + NO_RETRAIN
     return (f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n"
             + simple_markdown(retrained_table(retrained).drop(columns=["rank", "evaluated_on"]))
-            + crossval_text(retrained.get("cross_validation")))
+            + crossval_text(retrained.get("cross_validation")) + ensemble_text(retrained.get("ensemble")))
+
+
+def ensemble_text(ensemble: dict[str, Any] | None) -> str:
+    if ensemble is None:
+        return ""
+    e, single = ensemble["ensemble"], ensemble["single_best"]
+    rows = pd.DataFrame([
+        {"model": f"ensemble of {ensemble['members']} (ensemble/model.ts)", "macro F1": f"{e['f1']:.4f}", "accuracy": f"{e['accuracy']:.4f}"},
+        {"model": f"single best ({single['run']})", "macro F1": f"{single['f1']:.4f}", "accuracy": f"{single['accuracy']:.4f}"},
+    ])
+    return (f"\n### Ensemble, evaluated on the {ensemble['evaluated_on']} split\n\nThe mean of the top retrained models' "
+            "probabilities, against the best config's first seed alone.\n\n" + simple_markdown(rows))
 
 
 def crossval_text(crossval: dict[str, Any] | None) -> str:

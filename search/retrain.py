@@ -26,6 +26,7 @@ from models import build_model
 from search.artifacts import atomic_write_text
 from search.cleanup import ReleaseTrainResources
 from search.crossval import run_cross_validation
+from search.ensemble import export_ensemble
 from search.leaderboard import TUNE_DIR, read_history
 from search.spec import SearchSpec, parse_trial_config
 from search.tuner import DRIVER_RESOURCES, TRAIN_DIR, make_driver
@@ -108,6 +109,11 @@ def run_retraining(
     crossval = run_cross_validation(spec, root, concat(splits["train"], splits["val"]), cv_configs, use_gpu, gpus)
     if crossval is not None:
         summary["cross_validation"] = crossval
+    if spec.retrain.ensemble:
+        sources = list(dict.fromkeys(run["source"] for run in runs.values()))  # best config first
+        ensemble = export_ensemble(root, spec.retrain.ensemble, rows, models, sources, eval_split, evaluated_on)
+        if ensemble is not None:
+            summary["ensemble"] = ensemble
     atomic_write_text(root / "retrain.json", json.dumps(summary, indent=1))
     export_best(root, runs, rows, models, summary, splits["source"])
     return summary

@@ -122,12 +122,17 @@ class RetrainSection:
     seeds: int = 3  # seeds per retrained config: metrics are reported as mean +- std
     ablation: bool = True  # also retrain the best config as image_only and audio_only
     cv_folds: int = 0  # k >= 2: also k-fold cross-validate the top_k configs on train + validation (search.crossval)
+    ensemble: int = 0  # k >= 2: also export the top k retrained models as one, averaging their probabilities (search.ensemble)
 
     def __post_init__(self) -> None:
         if self.top_k < 0:
             raise ValueError(f"top_k must be >= 0 (0: no retraining), got {self.top_k}")
-        if self.cv_folds == 1 or self.cv_folds < 0:
-            raise ValueError(f"cv_folds must be 0 (none) or >= 2, got {self.cv_folds}")
+        for key in ("cv_folds", "ensemble"):
+            if getattr(self, key) == 1 or getattr(self, key) < 0:
+                raise ValueError(f"{key} must be 0 (none) or >= 2, got {getattr(self, key)}")
+        if self.ensemble > self.top_k * self.seeds:
+            raise ValueError(f"ensemble takes the top {self.ensemble} retrained models, but top_k x seeds = "
+                             f"{self.top_k * self.seeds} are retrained: lower ensemble or raise top_k or seeds")
         if self.seeds < 1:
             raise ValueError(f"seeds must be >= 1, got {self.seeds}")
 

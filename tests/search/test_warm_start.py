@@ -70,7 +70,7 @@ def test_previous_trials_are_known_to_the_searcher_without_running(tmp_path):
 
 
 @pytest.mark.ray
-def test_a_search_warm_started_from_a_preset_then_from_its_results_and_cross_validated(ray_cluster, tmp_path):
+def test_a_search_warm_started_from_a_preset_then_from_its_results_cross_validated_and_ensembled(ray_cluster, tmp_path):
     from search.run import main
 
     raw = yaml.safe_load(SMOKE.read_text())
@@ -87,7 +87,8 @@ def test_a_search_warm_started_from_a_preset_then_from_its_results_and_cross_val
 
     del raw["search"]["warm_start"]
     raw["search"]["num_samples"] = 1
-    raw["retrain"] = {"top_k": 1, "seeds": 1, "ablation": False, "cv_folds": 2}  # and cross-validation (search.crossval)
+    # ... and cross-validated (search.crossval), and ensembled (search.ensemble)
+    raw["retrain"] = {"top_k": 1, "seeds": 2, "ablation": False, "cv_folds": 2, "ensemble": 2}
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     assert main([str(path), "--results", str(tmp_path), "--name", "second", "--warm-start", str(tmp_path / "first")]) == 0
     second = pd.read_csv(tmp_path / "second" / "leaderboard.csv", dtype={"rank": str})
@@ -102,3 +103,7 @@ def test_a_search_warm_started_from_a_preset_then_from_its_results_and_cross_val
     assert config["source"] == second["trial_id"].iloc[0] and config["folds"] == 2 and 0 <= config["f1_mean"] <= 1
     report = (tmp_path / "second" / "report.md").read_text()
     assert f"| {config['source']} | 2 | {config['f1_mean']:.4f} ± {config['f1_std']:.4f} |" in report
+    ensemble = json.loads((tmp_path / "second" / "retrain.json").read_text())["ensemble"]
+    assert ensemble == json.loads((tmp_path / "second" / "ensemble" / "metrics.json").read_text())
+    assert ensemble["members"] == 2 and ensemble["single_best"]["run"].endswith("-fused-seed0")
+    assert f"| ensemble of 2 (ensemble/model.ts) | {ensemble['ensemble']['f1']:.4f} |" in report
