@@ -135,7 +135,8 @@ def rungs_section(root: Path, scheduler: SchedulerSection, histories: History) -
         return text + "No trial has reported an epoch yet.\n"
     if scheduler.name != "asha":
         done = sum(e >= scheduler.max_t for e in last_epochs)
-        return text + f"No early stopping (scheduler: {scheduler.name}): {done} of {len(last_epochs)} started trials ran all {scheduler.max_t} epochs.\n"
+        how = "No early stopping" if scheduler.name == "none" else "No ASHA rungs"
+        return text + f"{how} (scheduler: {scheduler.name}): {done} of {len(last_epochs)} started trials ran all {scheduler.max_t} epochs.\n"
     reached = {r: sum(e >= r for e in last_epochs) for r in asha_rungs(scheduler)}
     rows = pd.DataFrame({
         "epoch": [f"{r} (max_t)" if r == scheduler.max_t else str(r) for r in reached],

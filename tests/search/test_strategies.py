@@ -127,6 +127,8 @@ def test_a_real_search(ray_cluster, tmp_path, searcher, scheduler):
     assert table["epochs"].between(1, 2).all()
     assert (table["status"] == "completed").any()
     hp = table.filter(like="model.").rename(columns=lambda c: c.split("hp.")[-1])
+    report = (tmp_path / "smoke" / "report.md").read_text()
+    assert f"No ASHA rungs (scheduler: {scheduler})" in report
     if searcher == "grid":  # the three points of the grid, each once
         points = {(f, d) for f, d in zip(hp["model.fusion.name"], hp["model.head.dropout"].fillna(-1))}
         assert points == {("concat", 0.0), ("concat", 0.1), ("hybrid", -1)}
