@@ -18,7 +18,7 @@ from search.grid import size_search_to_grid
 from search.params import Param, RecordingSuggester, parse_params, sample
 from search.resolve import TrialResolver, deep_merge, unflatten
 from search.typed_config import ConfigError, check_keys, from_dict
-from search.warm_start import load_presets, preset_point
+from search.warm_start import load_presets, warm_preset
 from training.config import TrialConfig
 
 VALIDATION_DRAWS = 64
@@ -161,7 +161,8 @@ class SearchSpec:
     fixed: Mapping[str, Any] = field(default_factory=dict)  # nested, part of every trial's config
     params: tuple[Param, ...] = ()
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # named configs, run as a grid
-    warm_presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # search.warm_start's, by name
+    warm_presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # search.warm_start's full configs, by name
+    warm_points: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # ... and their sampled values
 
     def resolver(self) -> TrialResolver:
         """``trial_config`` as a picklable callable that imports no torch: what a trial's driver runs."""
@@ -243,19 +244,20 @@ def parse_spec(raw: Mapping[str, Any], default_name: str) -> SearchSpec:
     presets = parse_presets(raw.get("presets"), params)
     if any("epochs" in (c.get("train") or {}) for c in (fixed, *presets.values())) or any(p.key == "train.epochs" for p in params):
         raise ConfigError("train.epochs", "is set by scheduler.max_t (the epoch budget of every trial); remove it")
-    warm_presets = check_warm_start(sections, params, fixed, presets)
-    spec = SearchSpec(name=name, fixed=fixed, params=tuple(params), presets=presets, warm_presets=warm_presets, **sections)
+    warm_presets, warm_points = check_warm_start(sections, params, presets)
+    spec = SearchSpec(name=name, fixed=fixed, params=tuple(params), presets=presets, warm_presets=warm_presets,
+                      warm_points=warm_points, **sections)
     validate_trials(spec)
     return spec
 
 
 def check_warm_start(
-    sections: Mapping[str, Any], params: list[Param], fixed: Mapping[str, Any], presets: Mapping[str, Any]
-) -> dict[str, Mapping[str, Any]]:
-    """search.warm_start's presets, each checked to be one the space can express."""
+    sections: Mapping[str, Any], params: list[Param], presets: Mapping[str, Any]
+) -> tuple[dict[str, Mapping[str, Any]], dict[str, Mapping[str, Any]]]:
+    """search.warm_start's presets as full configs, and their sampled values: each one the space can express."""
     names = sections["search"].warm_start
     if not names:
-        return {}
+        return {}, {}
     if presets or not params:
         raise ConfigError("search.warm_start", "starts a search from presets: this file searches no space")
     if sections["searcher"].name == "grid":
@@ -263,10 +265,8 @@ def check_warm_start(
     if len(names) > sections["search"].num_samples:
         raise ConfigError("search.warm_start", f"{len(names)} presets, but only {sections['search'].num_samples} trials "
                           "(search.num_samples), which include them: raise num_samples or start from fewer presets")
-    warm = load_presets(names)
-    for name, preset in warm.items():
-        preset_point(params, fixed, name, preset)
-    return warm
+    warm = {name: warm_preset(params, name, preset) for name, preset in load_presets(names).items()}
+    return {name: full for name, (full, _) in warm.items()}, {name: point for name, (_, point) in warm.items()}
 
 
 def parse_presets(presets: Any, params: list[Param]) -> dict[str, Mapping[str, Any]]:

@@ -78,7 +78,7 @@ def make_searcher(spec: SearchSpec, previous: Sequence[Mapping[str, Any]] = ()) 
     storage = optuna.storages.InMemoryStorage()
     study = optuna.create_study(storage=storage, study_name=STUDY, direction="maximize" if spec.search.mode == "max" else "minimize")
     add_previous(study, spec.params, previous)
-    enqueue_presets(study, spec.params, spec.fixed, spec.warm_presets)
+    enqueue_presets(study, spec.params, spec.warm_points)
     return OptunaSearch(
         space=DefineByRun(spec.params), metric=spec.search.metric, mode=spec.search.mode, sampler=strategy.sampler,
         points_to_evaluate=list(strategy.points) or None, storage=storage, study_name=STUDY,

@@ -2,8 +2,8 @@
 
 ``search.warm_start: [preset, ...]`` names presets of ``spaces/seeds.yaml``. Each runs first, as a trial
 of the search: the searcher is handed the preset's value of every parameter of the space (Optuna's
-enqueued trials), and the rest of the preset (its file's fixed values too) is merged into that trial's
-config as fixed values. ``--warm-start results/<old>`` gives the searcher the finished trials of a previous
+enqueued trials), and the rest of the preset (its file's fixed values too, and the defaults of what it
+leaves unset) is that trial's config, over the space's fixed values. ``--warm-start results/<old>`` gives the searcher the finished trials of a previous
 experiment, as completed Optuna trials, without training them again.
 """
 from __future__ import annotations
@@ -107,23 +107,24 @@ class _PresetSuggester:
         return float(self._answer(name))
 
 
-def preset_point(params: Sequence[Param], fixed: Mapping[str, Any], name: str, preset: Mapping[str, Any]) -> dict[str, Any]:
-    """The sampled values ({dotted key: value}) that make the space produce ``preset``.
+def warm_preset(params: Sequence[Param], name: str, preset: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The preset as a whole trial config, every value filled in (the component defaults of what it leaves
+    unset, so that no fixed value of the space changes the preset's model), and the sampled values
+    ({dotted key: value}) that make the space produce it.
 
     Raises:
         ConfigError: naming the preset and the key whose value the space cannot hold.
     """
     path = f"search.warm_start: {name}"
-    full = _plain(from_dict(TrialConfig, deep_merge(fixed, preset), path))
-    return sample(list(params), _PresetSuggester(params, full, preset, path))
+    full = _plain(from_dict(TrialConfig, preset, path))
+    return full, sample(list(params), _PresetSuggester(params, full, preset, path))
 
 
-def enqueue_presets(study: optuna.Study, params: Sequence[Param], fixed: Mapping[str, Any], presets: Mapping[str, Mapping[str, Any]]) -> None:
-    """The presets, in order, as the study's next trials."""
+def enqueue_presets(study: optuna.Study, params: Sequence[Param], points: Mapping[str, Mapping[str, Any]]) -> None:
+    """The presets' sampled values ({preset name: point}), in order, as the study's next trials."""
     from search.importance import optuna_values
 
-    for name, preset in presets.items():
-        point = preset_point(params, fixed, name, preset)
+    for name, point in points.items():
         study.enqueue_trial(optuna_values(params, point), user_attrs={SOURCE: f"preset {name}", PRESET: name})
 
 

@@ -27,13 +27,19 @@ def test_a_warm_start_preset_runs_first_with_its_own_config():
     preset = parse_trial_config(load_presets(["report3_spectrogram_cnn"])["report3_spectrogram_cnn"])
     trial = parse_trial_config(spec.trial_config(first))
     # the space's keys take the preset's values, its other keys join as fixed values (class_weights is no
-    # key of the space); what the preset leaves open comes from the space's fixed values
+    # key of the space)
     assert trial.model == preset.model and trial.preprocess == preset.preprocess and trial.augment == preset.augment
     assert trial.train.class_weights and trial.train.lr == 5e-4 and trial.train.batch_size == 32
-    assert trial.train.amp  # fusion.yaml's fixed value
     assert trial.train.weight_decay == 1e-6  # the preset's default 0, on a log range: its nearest bound
     assert first["model.image.channels.1"] == 64 and first["_image_blocks"] == 2  # what Optuna was told
     assert searcher._ot_study.trials[0].user_attrs[SOURCE] == "preset report3_spectrogram_cnn"
+
+
+def test_the_spaces_fixed_values_do_not_change_a_presets_model():
+    spec = load_spec(SMOKE, {"search.warm_start": ["report1_a"]})  # smoke's fixed image encoder has fc: [32]
+    trial = parse_trial_config(spec.trial_config(make_searcher(spec).suggest("t0")))
+    assert trial.model == parse_trial_config(load_presets(["report1_a"])["report1_a"]).model
+    assert trial.model.image.params.fc == () and trial.preprocess.audio_layout == "chunks"
 
 
 @pytest.mark.parametrize(("warm_start", "message"), [
