@@ -14,7 +14,6 @@ eval seconds over wall x slots) and how many processes trained the trials.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import ray
 import torch
 
+from search.results.folder import PARAMS_FILE, ExperimentFolder, read_params
 from search.results.leaderboard import read_history
 from search.run import load_splits
 from search.runtime.cluster import ray_cluster
@@ -43,9 +43,9 @@ def search(spec: SearchSpec, splits: dict, tmp: Path) -> tuple[float, pd.DataFra
     start = time.perf_counter()
     assert run_experiment(spec, splits, tmp, address=None, resume=False) == 0
     wall = time.perf_counter() - start
-    trials = sorted(d for d in (tmp / "tune").iterdir() if (d / "params.json").is_file())
+    trials = sorted(d for d in ExperimentFolder(tmp).tune.iterdir() if (d / PARAMS_FILE).is_file())
     rows = pd.DataFrame([{**r, "trial": d.name} for d in trials for r in read_history(d)])
-    return wall, rows, [spec.trial_config(json.loads((d / "params.json").read_text())) for d in trials]
+    return wall, rows, [spec.trial_config(read_params(d)) for d in trials]
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Training samples/s: our trainer vs the reports' plain loop (DataLoader over a TensorDataset).
 
-Same model (preset report1_add of spaces/seeds.yaml), same data, same optimizer, measured side by side in
+Same model (preset report1_c of spaces/seeds.yaml), same data, same optimizer, measured side by side in
 one run and alternated, so machine noise hits both alike. Prints both figures and the ratio.
 
     python bench/throughput.py                       # demo data, CPU, batch 32 and 256
@@ -33,7 +33,7 @@ SEEDS = Path(__file__).resolve().parents[1] / "spaces" / "seeds.yaml"
 
 def preset_config(batch: int, epochs: int):
     spec = load_spec(SEEDS)
-    raw = spec.trial_config({"preset": "report1_add"})
+    raw = spec.trial_config({"preset": "report1_c"})
     raw["train"].update(batch_size=batch, epochs=epochs)
     return parse_trial_config(raw)
 

@@ -168,3 +168,24 @@ def _grouped_validation(labels: np.ndarray, groups: np.ndarray, val_fraction: fl
                 chosen.append(g)
                 taken += sizes[g]
     return np.isin(groups, chosen)
+
+
+def stratified_folds(labels: np.ndarray, k: int, seed: int, groups: np.ndarray | None = None) -> list[np.ndarray]:
+    """The held-out indices of each of ``k`` cross-validation folds, stratified by label and, like the
+    validation split, keeping each group (samples sharing a clip or an image) inside one fold.
+
+    Raises:
+        DataError: k < 2, or fewer groups of some class than folds (a fold would miss that class).
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    groups = np.arange(len(labels)) if groups is None else groups
+    if k < 2:
+        raise DataError(f"retrain.cv_folds must be >= 2 folds, got {k}")
+    for c in np.unique(labels):
+        n = len(np.unique(groups[labels == c]))
+        if n < k:
+            raise DataError(f"class {int(c)} has {n} distinct sample group(s), fewer than retrain.cv_folds={k}: "
+                            "every fold needs one; lower cv_folds")
+    folds = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(labels)), labels, groups)
+    return [np.sort(held_out) for _, held_out in folds]

@@ -39,7 +39,8 @@ class RNNEncoder(nn.Module):
         num_layers: int = 1  # 1 to 3
         bidirectional: bool = False
         skip: bool = False  # concatenate every layer's final state, not only the last layer's
-        dropout: float = 0.0  # between layers and on the output features
+        dropout: float = 0.0  # on the output features
+        layer_dropout: float = 0.0  # between stacked layers (torch's RNN dropout); needs num_layers >= 2
         fc: tuple[int, ...] = ()
         fc_dropout: float = 0.0
 
@@ -48,6 +49,9 @@ class RNNEncoder(nn.Module):
             if not 1 <= self.num_layers <= 3:
                 raise ValueError(f"num_layers must be in [1, 3], got {self.num_layers!r}")
             check_dropout("dropout", self.dropout)
+            check_dropout("layer_dropout", self.layer_dropout)
+            if self.layer_dropout and self.num_layers < 2:
+                raise ValueError(f"layer_dropout acts between layers: it needs num_layers >= 2, got {self.num_layers!r}")
             check_widths("fc", self.fc)
             check_dropout("fc_dropout", self.fc_dropout)
 
@@ -61,8 +65,7 @@ class RNNEncoder(nn.Module):
             num_layers=cfg.num_layers,
             batch_first=True,
             bidirectional=cfg.bidirectional,
-            # torch warns about (and ignores) inter-layer dropout on a single layer
-            dropout=cfg.dropout if cfg.num_layers > 1 else 0.0,
+            dropout=cfg.layer_dropout,
         )
         self.dropout = nn.Dropout(cfg.dropout)
         rnn_dim = cfg.hidden * self.directions * (cfg.num_layers if cfg.skip else 1)

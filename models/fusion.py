@@ -191,6 +191,40 @@ class LateFusion(Fusion):
         return w[0] * self.image_head(feats["image"]) + w[1] * self.audio_head(feats["audio"])  # (B, C)
 
 
+@FUSIONS.register("hybrid")
+class HybridFusion(Fusion):
+    """Feature- and decision-level fusion together (report 4): a head on the concatenated features and a
+    linear classifier per modality, their three logits mixed by learned softmax weights.
+
+    The per-modality heads keep each encoder predictive on its own, which the fused head alone does not ask of it.
+    """
+
+    outputs_logits = True
+
+    @dataclass(frozen=True)
+    class Config:
+        dim: int = 128  # hidden width of the fused head: [image; audio] -> dim -> ReLU -> classes
+
+        def __post_init__(self) -> None:
+            check_positive("dim", self.dim)
+
+    def __init__(self, cfg: Config, in_dims: dict[str, int], num_classes: int) -> None:
+        super().__init__()
+        self.out_dim = num_classes
+        self.fused_head = nn.Sequential(
+            nn.Linear(in_dims["image"] + in_dims["audio"], cfg.dim), nn.ReLU(), nn.Linear(cfg.dim, num_classes)
+        )
+        self.image_head = nn.Linear(in_dims["image"], num_classes)
+        self.audio_head = nn.Linear(in_dims["audio"], num_classes)
+        self.mix = nn.Parameter(torch.zeros(3))  # fused, image, audio: equal weights at init
+
+    def forward(self, feats: dict[str, Tensor]) -> Tensor:
+        image, audio = feats["image"], feats["audio"]
+        w = torch.softmax(self.mix, dim=0)
+        fused = self.fused_head(torch.cat([image, audio], dim=1))  # (B, C)
+        return w[0] * fused + w[1] * self.image_head(image) + w[2] * self.audio_head(audio)  # (B, C)
+
+
 class SingleModality(Fusion):
     """Ablation: pass one modality's features through; the other encoder is not built."""
 

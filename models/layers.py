@@ -32,7 +32,9 @@ def check_choice(name: str, value: Any, choices: Any) -> None:
         raise ValueError(f"{name} must be one of {allowed!r}, got {value!r}")
 
 
-def mlp(in_dim: int, widths: tuple[int, ...], dropout: float, batch_norm: bool) -> tuple[nn.Sequential, int]:
+def mlp(
+    in_dim: int, widths: tuple[int, ...], dropout: float, batch_norm: bool, linear_out: bool = False
+) -> tuple[nn.Sequential, int]:
     """Stack of ``Linear -> BatchNorm1d (if batch_norm) -> ReLU -> Dropout`` layers, one per width.
 
     Args:
@@ -40,6 +42,7 @@ def mlp(in_dim: int, widths: tuple[int, ...], dropout: float, batch_norm: bool) 
         widths: output width of each layer; empty gives an identity (an empty Sequential).
         dropout: dropout after each activation (no layer is added when 0).
         batch_norm: BatchNorm1d between each Linear and its ReLU.
+        linear_out: the last layer is a bare Linear (no BatchNorm, ReLU or dropout).
 
     Returns:
         The stack and its output width (``widths[-1]``, or ``in_dim`` when empty).
@@ -50,14 +53,16 @@ def mlp(in_dim: int, widths: tuple[int, ...], dropout: float, batch_norm: bool) 
         46
     """
     layers: list[nn.Module] = []
-    for width in widths:
+    for i, width in enumerate(widths):
         layers.append(nn.Linear(in_dim, width))
+        in_dim = width
+        if linear_out and i == len(widths) - 1:
+            break
         if batch_norm:
             layers.append(nn.BatchNorm1d(width))
         layers.append(nn.ReLU())
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
-        in_dim = width
     return nn.Sequential(*layers), in_dim
 
 
@@ -70,8 +75,11 @@ class ConvConfig:
     pool: Pool = "max"  # 2 (or 2x2) pooling after each block
     batch_norm: bool = True  # BatchNorm after each conv and each FC layer
     dropout: float = 0.0  # channel dropout (Dropout1d/2d) after each block
+    # after the blocks, pool (adaptively, of the `pool` kind) to this size per dimension; None = as the blocks leave it
+    pool_out: int | None = None
     fc: tuple[int, ...] = ()  # FC widths after flattening; empty = the flattened features
     fc_dropout: float = 0.0
+    linear_out: bool = False  # the last FC layer is a bare Linear (no BN, ReLU, dropout): logits-like outputs
 
     def __post_init__(self) -> None:
         if not self.channels:
@@ -86,21 +94,29 @@ class ConvConfig:
             raise ValueError(f"kernels must be odd and positive ('same' padding), got {self.kernels!r}")
         check_choice("pool", self.pool, Pool)
         check_dropout("dropout", self.dropout)
+        if self.pool_out is not None:
+            check_positive("pool_out", self.pool_out)
         check_widths("fc", self.fc)
         check_dropout("fc_dropout", self.fc_dropout)
+        if self.linear_out and not self.fc:
+            raise ValueError("linear_out applies to the last FC layer: give fc widths, or set linear_out: false")
 
 
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d}
 _BATCH_NORM = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d}
 _CHANNEL_DROPOUT = {1: nn.Dropout1d, 2: nn.Dropout2d}
 _POOL = {("max", 1): nn.MaxPool1d, ("max", 2): nn.MaxPool2d, ("avg", 1): nn.AvgPool1d, ("avg", 2): nn.AvgPool2d}
-_GLOBAL_AVG_POOL = {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d}
+_ADAPTIVE_POOL = {
+    ("max", 1): nn.AdaptiveMaxPool1d, ("max", 2): nn.AdaptiveMaxPool2d,
+    ("avg", 1): nn.AdaptiveAvgPool1d, ("avg", 2): nn.AdaptiveAvgPool2d,
+}
 
 
 def conv_encoder(
     cfg: ConvConfig, in_channels: int, size: tuple[int, ...], global_pool: bool = False
 ) -> tuple[nn.Sequential, int]:
-    """Conv blocks over a (B, C, L) or (B, C, H, W) input, then flatten (or global average pool), then FC.
+    """Conv blocks over a (B, C, L) or (B, C, H, W) input, then flatten (after a global average
+    pool, or an adaptive pool to ``pool_out``), then FC.
 
     A block is ``conv -> BatchNorm (if) -> ReLU -> pool 2 -> channel dropout``. A dimension of size 1 is not
     pooled, so any input size works (the audio layouts include (507, 1) and (10, 50)).
@@ -123,10 +139,13 @@ def conv_encoder(
             layers.append(_CHANNEL_DROPOUT[dims](cfg.dropout))
         in_channels = out_channels
     if global_pool:
-        layers.append(_GLOBAL_AVG_POOL[dims](1))
+        layers.append(_ADAPTIVE_POOL["avg", dims](1))
         size = (1,) * dims
+    elif cfg.pool_out is not None:
+        layers.append(_ADAPTIVE_POOL[cfg.pool, dims](cfg.pool_out))
+        size = (cfg.pool_out,) * dims
     layers.append(nn.Flatten())
-    fc, out_dim = mlp(in_channels * math.prod(size), cfg.fc, cfg.fc_dropout, cfg.batch_norm)
+    fc, out_dim = mlp(in_channels * math.prod(size), cfg.fc, cfg.fc_dropout, cfg.batch_norm, cfg.linear_out)
     layers.append(fc)
     return nn.Sequential(*layers), out_dim
 

@@ -7,6 +7,7 @@ checkpoints of trials that train in-process), one Ray Train run per distributed 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +19,8 @@ from common.constants import METRIC_MODES
 from data_utils import DataError, Split, duplicate_groups, load_dataset, train_val_split
 from search.cli import ArgumentParser, UserError, command, positive_int
 from search.results.atomic import atomic_write_text
-from search.results.folder import SPEC_FILE
+from search.results.folder import SPEC_FILE, ExperimentFolder
+from search.results.previous import previous_trials
 from search.space.resolve import deep_merge, unflatten
 from search.space.spec import DataSection, SearchSpec, load_spec
 from search.space.typed_config import ConfigError
@@ -35,6 +37,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--max-epochs", type=positive_int, help="epochs per trial (overrides scheduler.max_t)")
     p.add_argument("--metric", choices=list(METRIC_MODES), help="rank trials by this (overrides search.metric and its mode)")
     p.add_argument("--results", default="results", help="folder for experiments (default: results)")
+    p.add_argument("--warm-start", metavar="EXPERIMENT", help="give the searcher the finished trials of a previous "
+                   "experiment (results/<name>) without training them again")
     return p.parse_args(argv)
 
 
@@ -110,10 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = experiment_dir(args, spec)
     if args.resume:
         spec_path, spec = root / SPEC_FILE, load_spec(root / SPEC_FILE)
+    previous = previous_trials(Path(args.warm_start), spec) if args.warm_start and not args.resume else []
     splits = load_splits(spec)
     create_dir(root)  # not before: bad input must leave no trace
     if not args.resume:
         save_spec(root, spec_path, over)
+        if previous:
+            atomic_write_text(ExperimentFolder(root).warm_start, json.dumps(previous))
 
     # Imports Ray: only once the input is known to be good.
     from search.runtime.experiment import INTERRUPTED, run_experiment
@@ -134,8 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def forget(root: Path) -> None:
-    """Undo an experiment that never started: only its saved space is in the folder."""
-    (root / SPEC_FILE).unlink(missing_ok=True)
+    """Undo an experiment that never started: only its saved space (and warm start) is in the folder."""
+    folder = ExperimentFolder(root)
+    for path in (folder.spec, folder.warm_start):
+        path.unlink(missing_ok=True)
     if not any(root.iterdir()):
         root.rmdir()
 

@@ -12,9 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psutil
+import torch
 import yaml
 
+from data_utils.preprocess import Preprocessor, audio_shape
+from models.classifier import build_model
 from search.run import main
+from search.space.spec import parse_trial_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "datasets" / "avdigits"
@@ -173,3 +177,17 @@ def save_kaggle(folder: Path, dataset, *, test: bool = True, test_labels: bool =
     for name, array in arrays.items():
         np.save(folder / f"{name}.npy", array)
     return folder
+
+
+TINY_MODEL = {"image": {"name": "mlp", "fc": [16]}, "audio": {"name": "gru", "hidden": 8}, "fusion": {"name": "concat"}}
+
+
+def untrained(demo, layout: str, image_scaling: str = "unit", fusion: str = "concat", rows: int = 64):
+    """A config, a randomly initialized model and a preprocessor fitted on a few demo rows."""
+    model = {**TINY_MODEL, "fusion": {"name": fusion}}
+    config = parse_trial_config({"model": model, "preprocess": {"audio_layout": layout, "image_scaling": image_scaling}})
+    torch.manual_seed(0)
+    model = build_model(config.model, audio_shape(layout)).eval()
+    split = demo.train
+    pre = Preprocessor.fit(config.preprocess, torch.from_numpy(split.images[:rows]), torch.from_numpy(split.audio[:rows]))
+    return config, model, pre

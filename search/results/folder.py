@@ -8,6 +8,9 @@
     leaderboard.csv|.json|.md, report.md, figures/
     retrain/, retrain.json  the best configs retrained over seeds, and their summary
     best/               the exported best model (serving.export)
+    ensemble/           the top retrained models as one (serving.ensemble)
+    crossval/           k-fold cross-validation runs of the best configs
+    warm_start.json     the previous experiment's trials given to the searcher (--warm-start)
 
 Writers and readers take an ``ExperimentFolder`` (or its root) and ask it for paths; no other module spells
 a file name of the folder.
@@ -29,6 +32,9 @@ BEST_DIR = "best"
 REPORT_FILE = "report.md"
 FIGURES_DIR = "figures"  # the report's PNGs
 LEADERBOARD = "leaderboard"  # .csv (every column), .json (records), .md (the varied hyperparameters)
+ENSEMBLE_DIR = "ensemble"  # the top retrained models as one exported model (retrain.ensemble)
+CROSSVAL_DIR = "crossval"  # one Tune experiment per fold (retrain.cv_folds)
+WARM_START_FILE = "warm_start.json"  # the previous experiment's trials the searcher was given (--warm-start)
 PARAMS_FILE = "params.json"  # in a Tune trial's folder: its sampled values
 RESULT_FILE = "result.json"  # in a Tune trial's folder: one JSON line per reported epoch
 CHECKPOINT_FILE = "checkpoint.pt"  # in a Train checkpoint: the trainer's checkpoint dict
@@ -74,6 +80,18 @@ class ExperimentFolder:
         return self.root / BEST_DIR
 
     @property
+    def ensemble(self) -> Path:
+        return self.root / ENSEMBLE_DIR
+
+    @property
+    def crossval(self) -> Path:
+        return self.root / CROSSVAL_DIR
+
+    @property
+    def warm_start(self) -> Path:
+        return self.root / WARM_START_FILE
+
+    @property
     def report(self) -> Path:
         return self.root / REPORT_FILE
 
@@ -96,6 +114,10 @@ class ExperimentFolder:
 
     def trial_params(self, trial_id: str) -> dict[str, Any]:
         return read_params(self.trial(trial_id))
+
+    def read_warm_start(self) -> list[dict[str, Any]]:
+        """warm_start.json: the previous experiment's trials the searcher was given; [] without --warm-start."""
+        return json.loads(self.warm_start.read_text()) if self.warm_start.is_file() else []
 
     def read_retrained(self) -> dict[str, Any] | None:
         """retrain.json, or None before retraining (or when it was not asked for)."""

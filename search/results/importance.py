@@ -4,17 +4,19 @@ The study is rebuilt from each trial's sampled values, not from the searcher's s
 finished, resumed or killed search is served alike. The values are replayed through the space's own
 sampling (``search.space.params.sample``): each rebuilt trial carries exactly the parameter names and
 distributions that the search asked Optuna for, a conditional parameter only where it existed.
+fANOVA assesses the parameters that all its trials share: a conditional one is assessed again among the
+trials where it exists.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import optuna
 
-from search.space.params import Param, sample
+from search.space.params import optuna_values, sample
 from search.space.spec import SearchSpec
 
 MIN_TRIALS = 2  # fANOVA compares trials: one tells nothing
@@ -25,21 +27,20 @@ class NoImportance(Exception):
 
 
 @dataclass(frozen=True)
+class Conditional:
+    """A parameter that not every trial has, assessed among the trials that have it."""
+
+    trials: int  # trials where it exists
+    share: float | None  # its share of the variance explained among those trials; None: not assessed
+    why_not: str = ""  # when not assessed
+
+
+@dataclass(frozen=True)
 class Importance:
     scores: dict[str, float]  # parameter -> share of the explained variance, highest first; sums to 1
     trials: int
     left_out: tuple[str, ...]  # searched, but not in every trial: fANOVA assesses only common parameters
-
-
-def optuna_values(params: Sequence[Param], sampled: Mapping[str, Any]) -> dict[str, Any]:
-    """A trial's sampled values ({key: value}, a list per repeated key) -> Optuna's {name: value}."""
-    out: dict[str, Any] = {}
-    for p in params:
-        if p.key not in sampled:
-            continue
-        named = {f"{p.key}.{i}": v for i, v in enumerate(sampled[p.key])} if p.repeat else {p.key: sampled[p.key]}
-        out.update({name: p.choices.index(v) if p.indexed else v for name, v in named.items()})
-    return out
+    conditional: dict[str, Conditional] = field(default_factory=dict)  # each of left_out, among its trials
 
 
 def rebuild_study(spec: SearchSpec, results: Iterable[tuple[Mapping[str, Any], float]]) -> optuna.Study:
@@ -64,9 +65,20 @@ def importances(spec: SearchSpec, results: Sequence[tuple[Mapping[str, Any], flo
     """
     if not spec.params:
         raise NoImportance("the space searches no parameters (it runs presets)")
-    if len(results) < MIN_TRIALS:
-        raise NoImportance(f"fANOVA needs at least {MIN_TRIALS} trials with a result, this experiment has {len(results)}")
     study = rebuild_study(spec, results)
+    scores = shares(study.trials)
+    searched = sorted({name for t in study.trials for name in t.params})
+    left_out = tuple(name for name in searched if name not in scores)
+    return Importance(scores=scores, trials=len(results), left_out=left_out,
+                      conditional=conditional_importances(study.trials, left_out))
+
+
+def shares(trials: Sequence[optuna.trial.FrozenTrial]) -> dict[str, float]:
+    """fANOVA's share of the explained variance of each parameter common to ``trials``, highest first."""
+    if len(trials) < MIN_TRIALS:
+        raise NoImportance(f"fANOVA needs at least {MIN_TRIALS} trials with a result, this experiment has {len(trials)}")
+    study = optuna.create_study()  # fANOVA explains the variance: the direction does not matter
+    study.add_trials(trials)
     try:
         # Raw, not normalized: Optuna's normalization turns "explains nothing" into equal shares.
         raw = optuna.importance.FanovaImportanceEvaluator(seed=0).evaluate(study)
@@ -77,9 +89,20 @@ def importances(spec: SearchSpec, results: Sequence[tuple[Mapping[str, Any], flo
     total = sum(raw.values())
     if not math.isfinite(total) or total <= 0:
         raise NoImportance("the trials' metric does not vary with the parameters common to every trial")
-    searched = sorted({name for t in study.trials for name in t.params})
-    return Importance(
-        scores={name: float(value / total) for name, value in sorted(raw.items(), key=lambda kv: -kv[1])},
-        trials=len(results),
-        left_out=tuple(name for name in searched if name not in raw),
-    )
+    return {name: float(value / total) for name, value in sorted(raw.items(), key=lambda kv: -kv[1])}
+
+
+def conditional_importances(trials: Sequence[optuna.trial.FrozenTrial], names: Iterable[str]) -> dict[str, Conditional]:
+    """Each parameter of ``names`` assessed by fANOVA among the trials where it exists (with the parameters
+    those trials share): parameters that exist in the same trials are assessed together, once."""
+    by_trials: dict[tuple[int, ...], list[str]] = {}
+    for name in names:
+        by_trials.setdefault(tuple(i for i, t in enumerate(trials) if name in t.params), []).append(name)
+    out: dict[str, Conditional] = {}
+    for having, group in by_trials.items():
+        try:
+            scores, why_not = shares([trials[i] for i in having]), ""
+        except NoImportance as e:
+            scores, why_not = {}, str(e).replace("this experiment has", "it exists in")
+        out.update({name: Conditional(len(having), scores.get(name), why_not) for name in group})
+    return out

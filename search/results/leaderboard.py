@@ -13,9 +13,10 @@ import pandas as pd
 
 from common.constants import METRIC_MODES
 from search.results.atomic import atomic_write_text
-from search.results.folder import LEADERBOARD, PARAMS_FILE, RESULT_FILE, TUNE_DIR, read_params
+from search.results.folder import LEADERBOARD, PARAMS_FILE, RESULT_FILE, TUNE_DIR, ExperimentFolder, read_params
 from search.results.tensorboard import flatten
 from search.space.spec import SearchSpec
+from search.space.warm_start import trial_source
 
 HP = "hp."  # prefix of hyperparameter columns
 METRICS = tuple(METRIC_MODES)
@@ -101,6 +102,7 @@ def trial_row(trial_dir: Path, spec: SearchSpec) -> dict[str, Any]:
     else:
         row.update(status="failed" if error else "not started", epochs=0)
     row["error"] = error if row["status"] == "failed" else None
+    row["source"] = trial_source(sampled)
     row.update({HP + k: v for k, v in flatten(spec.trial_config(sampled)).items()})
     return row
 
@@ -128,7 +130,7 @@ def searched_columns(table: pd.DataFrame, spec: SearchSpec) -> list[str]:
 
 
 def markdown(table: pd.DataFrame, spec: SearchSpec) -> str:
-    cols = [c for c in ("rank", "trial_id", "status", *METRICS, "best_epoch", "epochs", "params", "train_seconds") if c in table]
+    cols = [c for c in ("rank", "trial_id", "source", "status", *METRICS, "best_epoch", "epochs", "params", "train_seconds") if c in table]
     cols += searched_columns(table, spec)
     return simple_markdown(table[cols].rename(columns=lambda c: c.removeprefix(HP)))
 
@@ -156,6 +158,10 @@ def write_leaderboard(root: Path, table: pd.DataFrame, spec: SearchSpec, retrain
     atomic_write_text(root / f"{LEADERBOARD}.csv", full.to_csv(index=False))
     atomic_write_text(root / f"{LEADERBOARD}.json", full.to_json(orient="records", indent=1))
     text = f"# {spec.name}: trials by best {spec.search.metric}\n\n"
+    previous = ExperimentFolder(root).read_warm_start()
+    if previous:
+        text += (f"The searcher also knew {len(previous)} finished trials of {', '.join(sorted({t['source'] for t in previous}))} "
+                 "from the start (--warm-start), not trained again: their leaderboard lists them.\n\n")
     if not top.empty:
         text += f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n" + simple_markdown(top.drop(columns=["rank", "evaluated_on"])) + "\n## Search trials\n\n"
     atomic_write_text(root / f"{LEADERBOARD}.md", text + markdown(table, spec))

@@ -8,6 +8,7 @@ killed search is served alike; a section whose input is missing says so in one l
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from matplotlib.figure import Figure
 
 from search.results.atomic import atomic_write_text
 from search.results.folder import FIGURES_DIR, REPORT_FILE, RETRAIN_FILE, TUNE_DIR, ExperimentFolder, read_params
-from search.results.importance import NoImportance, importances
+from search.results.importance import Conditional, NoImportance, importances
 from search.results.leaderboard import (
     HP,
     markdown,
@@ -122,7 +123,8 @@ def rungs_section(root: Path, scheduler: SchedulerSection, histories: History) -
         return text + "No trial has reported an epoch yet.\n"
     if scheduler.name != "asha":
         done = sum(e >= scheduler.max_t for e in last_epochs)
-        return text + f"No early stopping (scheduler: {scheduler.name}): {done} of {len(last_epochs)} started trials ran all {scheduler.max_t} epochs.\n"
+        how = "No early stopping" if scheduler.name == "none" else "No ASHA rungs"
+        return text + f"{how} (scheduler: {scheduler.name}): {done} of {len(last_epochs)} started trials ran all {scheduler.max_t} epochs.\n"
     reached = {r: sum(e >= r for e in last_epochs) for r in asha_rungs(scheduler)}
     rows = pd.DataFrame({
         "epoch": [f"{r} (max_t)" if r == scheduler.max_t else str(r) for r in reached],
@@ -164,16 +166,56 @@ def importance_section(root: Path, spec: SearchSpec, table: pd.DataFrame) -> str
         f"{spec.search.metric} that each searched parameter explains.\n\n"
         + figure(importance_bars(result.scores), root, "importance", "fANOVA importance") + "\n" + simple_markdown(rows)
     )
-    if result.left_out:
-        text += f"\nNot assessed (fANOVA takes only the parameters that every trial has): {', '.join(result.left_out)}.\n"
+    if result.conditional:
+        text += "\n" + conditional_importance_text(result.conditional)
     return text
+
+
+def conditional_importance_text(conditional: Mapping[str, Conditional]) -> str:
+    """The parameters that not every trial has, each assessed among the trials where it exists."""
+    rows = pd.DataFrame({
+        "parameter": list(conditional),
+        "trials where it exists": [c.trials for c in conditional.values()],
+        "importance among them": [f"{c.share:.4f}" if c.share is not None else f"not assessed: {c.why_not}" for c in conditional.values()],
+    }).sort_values(["trials where it exists", "parameter"], ascending=[False, True])
+    return (
+        "Conditional parameters (not in every trial), each assessed by fANOVA among the trials where it exists, with "
+        "the parameters those trials share: its share of the variance explained there.\n\n" + simple_markdown(rows)
+    )
 
 
 def retrained_section(retrained: dict[str, Any] | None) -> str:
     if retrained is None:
         return "## Retrained\n\n" + NO_RETRAIN
     return (f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n"
-            + simple_markdown(retrained_table(retrained).drop(columns=["rank", "evaluated_on"])))
+            + simple_markdown(retrained_table(retrained).drop(columns=["rank", "evaluated_on"]))
+            + crossval_text(retrained.get("cross_validation")) + ensemble_text(retrained.get("ensemble")))
+
+
+def ensemble_text(ensemble: dict[str, Any] | None) -> str:
+    if ensemble is None:
+        return ""
+    e, single = ensemble["ensemble"], ensemble["single_best"]
+    rows = pd.DataFrame([
+        {"model": f"ensemble of {ensemble['members']} (ensemble/model.ts)", "macro F1": f"{e['f1']:.4f}", "accuracy": f"{e['accuracy']:.4f}"},
+        {"model": f"single best ({single['run']})", "macro F1": f"{single['f1']:.4f}", "accuracy": f"{single['accuracy']:.4f}"},
+    ])
+    return (f"\n### Ensemble, evaluated on the {ensemble['evaluated_on']} split\n\nThe mean of the top retrained models' "
+            "probabilities, against the best config's first seed alone.\n\n" + simple_markdown(rows))
+
+
+def crossval_text(crossval: dict[str, Any] | None) -> str:
+    if crossval is None:
+        return ""
+    text = f"\n### {crossval['folds']}-fold cross-validation on train + validation\n\n"
+    if "not_run" in crossval:
+        return text + f"Not run: {crossval['not_run']}.\n"
+    rows = pd.DataFrame([{
+        "config": g["source"], "folds": g["folds"],
+        "macro F1": f"{g['f1_mean']:.4f} ± {g['f1_std']:.4f}", "accuracy": f"{g['accuracy_mean']:.4f} ± {g['accuracy_std']:.4f}",
+    } for g in crossval["configs"]])
+    return text + ("Each config trained on all folds but one and scored on that one (final weights; folds stratified, "
+                   "samples sharing a clip or an image in one fold): mean ± std over the folds.\n\n" + simple_markdown(rows))
 
 
 def ablation_section(retrained: dict[str, Any] | None, table: pd.DataFrame) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 import ray
 from ray import tune
 
-from search.results.folder import TENSORBOARD_DIR
+from search.results.folder import TENSORBOARD_DIR, ExperimentFolder
 from search.results.leaderboard import (
     HP,
     searched_columns,
@@ -66,7 +66,7 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
         stop=budget,
         metric=spec.search.metric,
         mode=spec.search.mode,
-        search_alg=make_searcher(spec),
+        search_alg=make_searcher(spec, ExperimentFolder(root).read_warm_start()),
         scheduler=make_scheduler(spec),
         num_samples=1 if spec.presets else spec.search.num_samples,
         max_concurrent_trials=spec.search.max_concurrent_trials,

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import ray
 import torch
-from ray import tune
 from sklearn.metrics import confusion_matrix, f1_score
 
 from common.stats import STD, sample_std
@@ -37,8 +36,10 @@ from search.results.folder import (
     read_params,
 )
 from search.results.leaderboard import read_history
-from search.runtime.tuner import make_driver, make_tuner, trial_resources, tune_checkpoints
+from search.runtime.crossval import run_cross_validation
+from search.runtime.tuner import train_runs
 from search.space.spec import SearchSpec, parse_trial_config
+from serving.ensemble import export_ensemble
 from training.trainer import evaluate, to_device
 
 ABLATIONS = ("image_only", "audio_only")
@@ -95,15 +96,8 @@ def run_retraining(
     evaluated_on = "test" if on_test else "validation (no labelled test set)"
     print(f"\nretraining {len(runs)} run(s) for {spec.scheduler.max_t} epochs; evaluated on the {evaluated_on} split")
     out = root / RETRAIN_DIR
-    data_ref = ray.put({"train": train_split, "val": eval_split})
     configs = {name: run["config"] for name, run in runs.items()}
-    driver = make_driver(spec, data_ref, out, use_gpu, gpus, resolve=lambda s: configs[s["run"]], keep_best=False)
-    make_tuner(
-        driver, out, {"run": tune.grid_search(list(runs))},
-        resources=trial_resources(spec, gpus if use_gpu else 0.0), in_process=spec.resources.in_process,
-        checkpoint_config=tune_checkpoints(spec, keep_best=False),
-        max_failures=spec.search.max_failures, max_concurrent_trials=spec.search.max_concurrent_trials,
-    ).fit()
+    train_runs(spec, out, ray.put({"train": train_split, "val": eval_split}), configs, use_gpu, gpus)
 
     rows, models = [], {}
     for trial_dir in sorted((out / TUNE_DIR).iterdir()):
@@ -119,6 +113,15 @@ def run_retraining(
                      "confusion_matrix": confusion_matrix(eval_split.labels, pred, labels=range(10)).tolist()})
         models[name] = (model, pre)
     summary = summarize(rows, evaluated_on)
+    cv_configs = {run["source"]: run["config"] for run in runs.values() if run["variant"] == "fused" and run["seed"] == 0}
+    crossval = run_cross_validation(spec, root, concat(splits["train"], splits["val"]), cv_configs, use_gpu, gpus)
+    if crossval is not None:
+        summary["cross_validation"] = crossval
+    if spec.retrain.ensemble:
+        sources = list(dict.fromkeys(run["source"] for run in runs.values()))  # best config first
+        ensemble = export_ensemble(ExperimentFolder(root).ensemble, spec.retrain.ensemble, rows, models, sources, eval_split, evaluated_on)
+        if ensemble is not None:
+            summary["ensemble"] = ensemble
     atomic_write_text(root / RETRAIN_FILE, json.dumps(summary, indent=1))
     export_best(root, runs, rows, models, summary, splits["source"])
     return summary

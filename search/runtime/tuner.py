@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,22 +21,24 @@ import ray
 import ray.train
 from ray import tune
 from ray.tune.integration.ray_train import TuneReportCallback
-from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search import BasicVariantGenerator, Searcher
 from ray.tune.search.optuna import OptunaSearch
 
 from search.results.folder import TENSORBOARD_DIR, TRAIN_DIR, TUNE_DIR
 from search.runtime.ray_workarounds import ReleaseTrainResources
+from search.runtime.strategies import SCHEDULERS, SEARCHERS
 from search.runtime.torch_trainer import make_trainer
 from search.runtime.worker import train_loop_per_worker
 from search.space.params import Param, sample
 from search.space.resolve import SAMPLED
 from search.space.spec import SearchSpec
+from search.space.warm_start import PRESET, add_previous, enqueue_presets
 
 # A distributed trial's driver only waits on its Train run: the Train workers hold the trial's CPUs/GPUs.
 # Tune rejects an empty request, so the driver asks for a little memory and no CPU (a custom resource would
 # not exist on a cluster the user started).
 DRIVER_RESOURCES = {"CPU": 0, "memory": 64 * 2**20}
+STUDY = "search"  # the searcher's Optuna study
 
 
 def gpus_per_worker(spec: SearchSpec, cluster_gpus: float) -> float:
@@ -67,25 +69,36 @@ class DefineByRun:
     def __call__(self, trial: optuna.Trial) -> dict[str, Any]:
         # Tune's config holds every name suggested (per-block names, choice indices) plus what this
         # returns: the values as the trial config wants them, which SearchSpec.trial_config reads.
-        return {SAMPLED: sample(list(self.params), trial)}
+        sampled = sample(list(self.params), trial)
+        preset = trial.user_attrs.get(PRESET)  # a warm-start trial: its preset's other values join its config
+        return {SAMPLED: {**sampled, PRESET: preset} if preset else sampled}
 
 
-def make_searcher(spec: SearchSpec) -> Searcher:
-    """Optuna over the define-by-run space, or a grid over the presets of a preset file."""
+def make_searcher(spec: SearchSpec, previous: Sequence[Mapping[str, Any]] = ()) -> Searcher:
+    """Optuna over the define-by-run space with the sampler that ``searcher.name`` names
+    (``search.runtime.strategies``), or a grid over the presets of a preset file.
+
+    Args:
+        previous: finished trials of an earlier experiment ({"sampled", "value", "source"}), which the
+            searcher knows from the start (``search.space.warm_start``); the space's warm-start presets run first.
+    """
     if spec.presets:
         return BasicVariantGenerator(max_concurrent=spec.search.max_concurrent_trials)
-    s = spec.searcher
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress view says what matters
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    if s.name == "random":
-        sampler: optuna.samplers.BaseSampler = optuna.samplers.RandomSampler(seed=s.seed)
-    else:
-        # constant_liar: trials in flight count as pessimistic results, so concurrent proposals spread out.
-        sampler = optuna.samplers.TPESampler(
-            multivariate=s.multivariate, group=s.multivariate, constant_liar=True,
-            n_startup_trials=s.n_startup_trials, seed=s.seed,
-        )
-    return OptunaSearch(space=DefineByRun(spec.params), metric=spec.search.metric, mode=spec.search.mode, sampler=sampler)
+    # A model-based sampler (GP, CMA-ES) fits its model inside the define-by-run call, which Ray times and
+    # warns about as if the space function trained something.
+    warnings.filterwarnings("ignore", message="Define-by-run function passed in the `space` argument took")
+    strategy = SEARCHERS[spec.searcher.name](spec)
+    # The study is made here, not by OptunaSearch, so that it starts with the warm start's trials.
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(storage=storage, study_name=STUDY, direction="maximize" if spec.search.mode == "max" else "minimize")
+    add_previous(study, spec.params, previous)
+    enqueue_presets(study, spec.params, spec.warm_points)
+    return OptunaSearch(
+        space=DefineByRun(spec.params), metric=spec.search.metric, mode=spec.search.mode, sampler=strategy.sampler,
+        points_to_evaluate=list(strategy.points) or None, storage=storage, study_name=STUDY,
+    )
 
 
 def param_space(spec: SearchSpec) -> dict[str, Any]:
@@ -95,14 +108,7 @@ def param_space(spec: SearchSpec) -> dict[str, Any]:
 
 
 def make_scheduler(spec: SearchSpec) -> tune.schedulers.TrialScheduler:
-    sc = spec.scheduler
-    if sc.name == "none":
-        return FIFOScheduler()
-    return ASHAScheduler(
-        # Epochs done, not Tune's iteration count: a trial retried or restored resumes from its checkpoint,
-        # and Tune's count starts again at 1.
-        time_attr="epoch", max_t=sc.max_t, grace_period=sc.grace_period, reduction_factor=sc.reduction_factor,
-    )
+    return SCHEDULERS[spec.scheduler.name](spec.scheduler)
 
 
 def trial_resources(spec: SearchSpec, gpus: float) -> dict[str, float]:
@@ -217,3 +223,17 @@ def make_tuner(
             stop=stop,
         ),
     )
+
+
+def train_runs(
+    spec: SearchSpec, out: Path, data_ref: ray.ObjectRef, configs: dict[str, dict[str, Any]], use_gpu: bool, gpus: float,
+) -> None:
+    """One Ray Train run per config ({run name: trial config}), on ``data_ref``'s train part, each reporting
+    its scores on its val part; their final weights are kept, under ``out``."""
+    driver = make_driver(spec, data_ref, out, use_gpu, gpus, resolve=lambda s: configs[s["run"]], keep_best=False)
+    make_tuner(
+        driver, out, {"run": tune.grid_search(list(configs))},
+        resources=trial_resources(spec, gpus if use_gpu else 0.0), in_process=spec.resources.in_process,
+        checkpoint_config=tune_checkpoints(spec, keep_best=False),
+        max_failures=spec.search.max_failures, max_concurrent_trials=spec.search.max_concurrent_trials,
+    ).fit()

@@ -9,7 +9,7 @@ exactly the parameters that exist, so Optuna sees the true conditional structure
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -202,3 +202,14 @@ class RecordingSuggester:
         if self.bias in ("low", "high"):
             return low if self.bias == "low" else high
         return float(self.rng.uniform(low, high))
+
+
+def optuna_values(params: Sequence[Param], sampled: Mapping[str, Any]) -> dict[str, Any]:
+    """A trial's sampled values ({key: value}, a list per repeated key) -> Optuna's {name: value}."""
+    out: dict[str, Any] = {}
+    for p in params:
+        if p.key not in sampled:
+            continue
+        named = {f"{p.key}.{i}": v for i, v in enumerate(sampled[p.key])} if p.repeat else {p.key: sampled[p.key]}
+        out.update({name: p.choices.index(v) if p.indexed else v for name, v in named.items()})
+    return out

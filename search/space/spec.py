@@ -15,9 +15,11 @@ import numpy as np
 import yaml
 
 from common.constants import METRIC_MODES
+from search.space.grid import size_search_to_grid
 from search.space.params import Param, RecordingSuggester, parse_params, sample
 from search.space.resolve import TrialResolver, deep_merge, unflatten
 from search.space.typed_config import ConfigError, check_keys, from_dict
+from search.space.warm_start import load_presets, warm_preset
 from training.config import TrialConfig
 
 VALIDATION_DRAWS = 64
@@ -52,6 +54,7 @@ class SearchSection:
     # plus their validation passes' samples at a third each (a forward pass; training.trainer.EVAL_COST)
     budget_sample_epochs: int | None = None
     max_failures: int = 1  # retries of a trial that raised, from its last checkpoint
+    warm_start: tuple[str, ...] = ()  # presets of spaces/seeds.yaml run first, as trials of the search (search.space.warm_start)
 
     def __post_init__(self) -> None:
         if self.num_samples < 1:
@@ -72,9 +75,11 @@ class SearchSection:
 
 @dataclass(frozen=True)
 class SearcherSection:
-    name: Literal["tpe", "random"] = "tpe"  # Optuna's TPE sampler, or random sampling for comparison
+    # Optuna's samplers (search.strategies): TPE, random, every point of a grid (num_samples: its size),
+    # Gaussian process, CMA-ES, quasi-Monte Carlo
+    name: Literal["tpe", "random", "grid", "gp", "cmaes", "qmc"] = "tpe"
     multivariate: bool = True  # TPE models parameters jointly
-    n_startup_trials: int = 8  # random trials before TPE takes over
+    n_startup_trials: int = 8  # random trials before TPE, GP or CMA-ES takes over
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -84,9 +89,10 @@ class SearcherSection:
 
 @dataclass(frozen=True)
 class SchedulerSection:
-    name: Literal["asha", "none"] = "asha"  # none: every trial runs max_t epochs
+    # Ray's schedulers (search.strategies): ASHA, HyperBand, the median stopping rule; none: every trial runs max_t epochs
+    name: Literal["asha", "hyperband", "median", "none"] = "asha"
     max_t: int = 20  # epochs of a trial that is never stopped early
-    grace_period: int = 2  # epochs before ASHA may stop a trial
+    grace_period: int = 2  # epochs before ASHA or the median rule may stop a trial
     reduction_factor: int = 3
 
     def __post_init__(self) -> None:
@@ -134,10 +140,18 @@ class RetrainSection:
     top_k: int = 1  # best trials to retrain on train + validation for the full epoch budget
     seeds: int = 3  # seeds per retrained config: metrics are reported as mean +- std
     ablation: bool = True  # also retrain the best config as image_only and audio_only
+    cv_folds: int = 0  # k >= 2: also k-fold cross-validate the top_k configs on train + validation (search.crossval)
+    ensemble: int = 0  # k >= 2: also export the top k retrained models as one, averaging their probabilities (search.ensemble)
 
     def __post_init__(self) -> None:
         if self.top_k < 0:
             raise ValueError(f"top_k must be >= 0 (0: no retraining), got {self.top_k}")
+        for key in ("cv_folds", "ensemble"):
+            if getattr(self, key) == 1 or getattr(self, key) < 0:
+                raise ValueError(f"{key} must be 0 (none) or >= 2, got {getattr(self, key)}")
+        if self.ensemble > self.top_k * self.seeds:
+            raise ValueError(f"ensemble takes the top {self.ensemble} retrained models, but top_k x seeds = "
+                             f"{self.top_k * self.seeds} are retrained: lower ensemble or raise top_k or seeds")
         if self.seeds < 1:
             raise ValueError(f"seeds must be >= 1, got {self.seeds}")
 
@@ -166,10 +180,12 @@ class SearchSpec:
     fixed: Mapping[str, Any] = field(default_factory=dict)  # nested, part of every trial's config
     params: tuple[Param, ...] = ()
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # named configs, run as a grid
+    warm_presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # search.warm_start's full configs, by name
+    warm_points: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # ... and their sampled values
 
     def resolver(self) -> TrialResolver:
         """``trial_config`` as a picklable callable that imports no torch: what a trial's driver runs."""
-        return TrialResolver(dict(self.fixed), dict(self.presets), self.scheduler.max_t)
+        return TrialResolver(dict(self.fixed), {**self.warm_presets, **self.presets}, self.scheduler.max_t)
 
     def trial_config(self, sampled: Mapping[str, Any]) -> dict[str, Any]:
         """The full nested config of a trial: fixed values, its preset, sampled values, the epoch budget.
@@ -238,16 +254,38 @@ def parse_spec(raw: Mapping[str, Any], default_name: str) -> SearchSpec:
     if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
         raise ConfigError("name", f"expected a plain experiment name, got {name!r}")
     sections = {key: from_dict(cls, raw.get(key), key) for key, cls in SECTIONS.items()}
+    params = parse_params(raw.get("space"))
+    if sections["searcher"].name == "grid" and params:
+        size_search_to_grid(sections, params, raw.get("search") or {})
     fixed = raw.get("fixed") or {}
     if not isinstance(fixed, Mapping):
         raise ConfigError("fixed", f"expected a mapping of config values, got {type(fixed).__name__}")
-    params = parse_params(raw.get("space"))
     presets = parse_presets(raw.get("presets"), params)
     if any("epochs" in (c.get("train") or {}) for c in (fixed, *presets.values())) or any(p.key == "train.epochs" for p in params):
         raise ConfigError("train.epochs", "is set by scheduler.max_t (the epoch budget of every trial); remove it")
-    spec = SearchSpec(name=name, fixed=fixed, params=tuple(params), presets=presets, **sections)
+    warm_presets, warm_points = check_warm_start(sections, params, presets)
+    spec = SearchSpec(name=name, fixed=fixed, params=tuple(params), presets=presets, warm_presets=warm_presets,
+                      warm_points=warm_points, **sections)
     validate_trials(spec)
     return spec
+
+
+def check_warm_start(
+    sections: Mapping[str, Any], params: list[Param], presets: Mapping[str, Any]
+) -> tuple[dict[str, Mapping[str, Any]], dict[str, Mapping[str, Any]]]:
+    """search.warm_start's presets as full configs, and their sampled values: each one the space can express."""
+    names = sections["search"].warm_start
+    if not names:
+        return {}, {}
+    if presets or not params:
+        raise ConfigError("search.warm_start", "starts a search from presets: this file searches no space")
+    if sections["searcher"].name == "grid":
+        raise ConfigError("search.warm_start", "a grid runs every point of its space already: remove warm_start")
+    if len(names) > sections["search"].num_samples:
+        raise ConfigError("search.warm_start", f"{len(names)} presets, but only {sections['search'].num_samples} trials "
+                          "(search.num_samples), which include them: raise num_samples or start from fewer presets")
+    warm = {name: warm_preset(params, name, preset) for name, preset in load_presets(names).items()}
+    return {name: full for name, (full, _) in warm.items()}, {name: point for name, (_, point) in warm.items()}
 
 
 def parse_presets(presets: Any, params: list[Param]) -> dict[str, Mapping[str, Any]]:

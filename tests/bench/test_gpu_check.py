@@ -21,12 +21,12 @@ def test_the_dry_run_sets_every_step_up_and_writes_both_reports(tmp_path: Path, 
     result = json.loads((tmp_path / "gpu.json").read_text())
     assert result["dry_run"] and result["search"] is None
     rows = result["throughput"]
-    assert [(r["model"], r["batch"]) for r in rows] == [("report1_add", BATCHES[0]), ("benchmark winner", BATCHES[0])]
+    assert [(r["model"], r["batch"]) for r in rows] == [("report1_c", BATCHES[0]), ("benchmark winner", BATCHES[0])]
     assert all(r["ours_samples_s"] > 0 and r["reference_samples_s"] > 0 and r["epoch_s"] > 0 for r in rows)
     assert rows[1]["params"] == WINNER_PARAMS
     assert [t["met"] for t in result["targets"]] == [None] * 3  # toy figures get no verdict
     report = (tmp_path / "gpu.md").read_text()
-    assert report.count("\n| report1_add |") == 1 and report.count("\n| benchmark winner |") == 1
+    assert report.count("\n| report1_c |") == 1 and report.count("\n| benchmark winner |") == 1
     assert "A dry run" in report and "not measured" in report
 
 

@@ -15,7 +15,7 @@ from tests.helpers import ROOT, SHARED_DATA
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.timeout(900)]
 
-PRESETS = ("report1_add", "report1_concat", "report2_logit_mlp", "report3_spectrogram_cnn")
+PRESETS = ("report1_a", "report1_b", "report1_c", "report1_c_concat", "report2_logit_mlp", "report3_spectrogram_cnn")
 SEARCH_ROWS = ("search: TPE + ASHA best", "search: random, no early stopping", "search: TPE + ASHA on clean val_f1")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

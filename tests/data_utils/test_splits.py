@@ -172,3 +172,29 @@ def test_a_class_with_one_shared_clip_cannot_be_split() -> None:
     msg = str(err.value)
     assert "\n" not in msg
     assert "class 9" in msg and "data.group_duplicates: false" in msg
+
+
+def test_cross_validation_folds_are_stratified_and_keep_groups_whole() -> None:
+    from data_utils.splits import stratified_folds
+
+    groups = np.arange(300) // 3  # three samples per group
+    labels = groups % 10  # ... of one class: ten groups per class
+    folds = stratified_folds(labels, 3, seed=0, groups=groups)
+    assert len(folds) == 3
+    assert np.array_equal(np.sort(np.concatenate(folds)), np.arange(300))  # a partition of the samples
+    for held_out in folds:
+        assert set(labels[held_out]) == set(range(10))  # every class in every fold
+        assert 80 <= len(held_out) <= 120
+        inside = np.isin(groups, groups[held_out])
+        assert np.array_equal(np.flatnonzero(inside), held_out)  # no group crosses a fold's border
+    assert all(np.array_equal(a, b) for a, b in zip(folds, stratified_folds(labels, 3, seed=0, groups=groups)))
+
+
+def test_cross_validation_needs_as_many_groups_of_each_class_as_folds() -> None:
+    from data_utils.splits import stratified_folds
+
+    labels = np.array([0] * 6 + [1] * 6)
+    with pytest.raises(DataError, match="class 1 has 2 distinct sample group"):
+        stratified_folds(labels, 3, seed=0, groups=np.array([0, 1, 2, 3, 4, 5, 6, 6, 6, 7, 7, 7]))
+    with pytest.raises(DataError, match="cv_folds must be >= 2"):
+        stratified_folds(labels, 1, seed=0)

@@ -19,7 +19,7 @@ from models import (
     build_model,
 )
 from models.audio_encoders import AudioCNN1d, AudioCNN2d, GRUEncoder, LSTMEncoder
-from models.fusion import AttentionFusion, BilinearFusion, GatedFusion
+from models.fusion import AttentionFusion, BilinearFusion, GatedFusion, HybridFusion
 from models.image_encoders import ImageCNN
 from models.layers import MLPEncoder
 
@@ -43,6 +43,7 @@ SMALL_FUSION = {
     "gated": GatedFusion.Config(dim=8),
     "attention": AttentionFusion.Config(dim=8, heads=2, dropout=0.1),
     "bilinear": BilinearFusion.Config(rank=2, dim=8),
+    "hybrid": HybridFusion.Config(dim=8),
 }
 
 
@@ -158,6 +159,22 @@ def test_late_fusion_skips_the_head() -> None:
     assert n_fusion == (16 * 10 + 10) + (12 * 10 + 10) + 2  # two linear heads to 10 classes, 2 mixing weights
 
 
+def test_hybrid_fusion_mixes_a_fused_head_and_one_per_modality() -> None:
+    model = build_model(small_config("hybrid"), AUDIO_LAYOUTS["chunks"]).eval()
+    assert isinstance(model.head, nn.Identity)
+    fusion = model.fusion
+    n_fusion = sum(p.numel() for p in fusion.parameters())
+    # fused head (16 + 12) -> 8 -> 10, a linear head per modality, 3 mixing weights
+    assert n_fusion == (28 * 8 + 8) + (8 * 10 + 10) + (16 * 10 + 10) + (12 * 10 + 10) + 3
+    feats = {"image": torch.randn(3, 16), "audio": torch.randn(3, 12)}
+    heads = [fusion.fused_head(torch.cat([feats["image"], feats["audio"]], 1)),
+             fusion.image_head(feats["image"]), fusion.audio_head(feats["audio"])]
+    with torch.no_grad():
+        torch.testing.assert_close(fusion(feats), sum(heads) / 3)  # equal weights at init
+        fusion.mix.copy_(torch.tensor([0.0, 50.0, 0.0]))  # the learned weights decide: all on the image head
+        torch.testing.assert_close(fusion(feats), heads[1])
+
+
 def test_add_fusion_with_equal_widths_has_no_parameters() -> None:
     add = FUSIONS.get_class("add")
     assert sum(p.numel() for p in add(add.Config(), {"image": 72, "audio": 72}, 10).parameters()) == 0
@@ -184,3 +201,18 @@ def test_torchscript_matches_eager(audio: str, fusion: str) -> None:
     x = inputs(AUDIO_LAYOUTS["frames"])
     torch.testing.assert_close(scripted(*x), model(*x))
     assert math.isfinite(scripted(*x).sum().item())
+
+
+@pytest.mark.parametrize("pool", ["max", "avg"])
+def test_conv_pool_out_fixes_the_flattened_width(pool: str) -> None:
+    enc = ImageCNN(ImageCNN.Config(channels=(4, 8), kernels=(3, 3), pool=pool, pool_out=2), (1, 28, 28))
+    assert enc.out_dim == 8 * 2 * 2
+    assert enc(torch.randn(3, 1, 28, 28)).shape == (3, 32)
+
+
+def test_linear_out_leaves_the_last_fc_layer_bare() -> None:
+    cfg = AudioCNN1d.Config(channels=(4,), kernels=(3,), batch_norm=True, fc=(16, 10), fc_dropout=0.5, linear_out=True)
+    enc = AudioCNN1d(cfg, (39, 13))
+    fc = enc.net[-1]
+    assert isinstance(fc[-1], nn.Linear) and fc[-1].out_features == 10
+    assert [type(m) for m in fc[:-1]] == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Dropout]  # the others as before

@@ -46,6 +46,8 @@ BAD_VALUES = [
             ({"channels": (16, 0)}, "(16, 0)"),
             ({"pool": "mean"}, "'mean'"),
             ({"fc": (10, -1)}, "(10, -1)"),
+            ({"pool_out": 0}, "0"),
+            ({"linear_out": True}, "linear_out"),  # no FC layer to leave bare
         ]
     ],
     *[
@@ -58,6 +60,8 @@ BAD_VALUES = [
             ({"dropout": 1.0}, "1.0"),
             ({"fc": (0,)}, "(0,)"),
             ({"fc_dropout": 2.0}, "2.0"),
+            ({"layer_dropout": 1.0, "num_layers": 2}, "1.0"),
+            ({"layer_dropout": 0.3}, "num_layers >= 2, got 1"),  # nothing to drop between
         ]
     ],
     (MLPEncoder.Config, {"fc": (64, 0)}, "(64, 0)"),

@@ -221,7 +221,7 @@ CASES = [
     Case("grace-period-above-max-t", space({"scheduler": {"grace_period": 10}}),
          ("space.yaml: scheduler: grace_period must be in [1, max_t=4], got 10",)),
     Case("reduction-factor-1", space({"scheduler": {"reduction_factor": 1}}), ("space.yaml: scheduler: reduction_factor must be >= 2",)),
-    Case("unknown-scheduler", space({"scheduler": {"name": "hyperband"}}), ("space.yaml: scheduler.name: got 'hyperband'; valid: 'asha', 'none'",)),
+    Case("unknown-scheduler", space({"scheduler": {"name": "pbt"}}), ("space.yaml: scheduler.name: got 'pbt'; valid: 'asha', 'hyperband', 'median', 'none'",)),
     Case("zero-workers", space({"resources": {"workers_per_trial": 0}}), ("space.yaml: resources: workers_per_trial must be >= 1",)),
     Case("negative-gpus", space({"resources": {"gpus_per_worker": -1}}), ("space.yaml: resources: gpus_per_worker must be >= 0 or 'auto'",)),
     Case("group-duplicates-not-a-bool", space({"data": {"group_duplicates": "yes"}}),

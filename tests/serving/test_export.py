@@ -18,6 +18,7 @@ from models.classifier import build_model, count_parameters
 from search.space.spec import parse_trial_config
 from serving.export import ExportedClassifier, export_model, load_exported, script
 from serving.layout import EXPORT_FILES, ONNX_FILE, ExportError
+from tests.helpers import untrained
 from training.trainer import evaluate, to_device, train
 
 SMALL_MODEL = {
@@ -26,7 +27,6 @@ SMALL_MODEL = {
     "fusion": {"name": "concat"},
     "head": {"hidden": [32]},
 }
-TINY_MODEL = {"image": {"name": "mlp", "fc": [16]}, "audio": {"name": "gru", "hidden": 8}, "fusion": {"name": "concat"}}
 LAYOUTS = get_args(AudioLayout)
 
 
@@ -52,17 +52,6 @@ def exported(tmp_path_factory, demo, trained):
     config, result = trained
     metrics = {**result.history[-1], "data": demo.source}
     return export_model(tmp_path_factory.mktemp("export") / "best", config, result.model, result.preprocessor, metrics)
-
-
-def untrained(demo, layout: str, image_scaling: str = "unit", fusion: str = "concat", rows: int = 64):
-    """A config, a randomly initialized model and a preprocessor fitted on a few demo rows."""
-    model = {**TINY_MODEL, "fusion": {"name": fusion}}
-    config = parse_trial_config({"model": model, "preprocess": {"audio_layout": layout, "image_scaling": image_scaling}})
-    torch.manual_seed(0)
-    model = build_model(config.model, audio_shape(layout)).eval()
-    split = demo.train
-    pre = Preprocessor.fit(config.preprocess, torch.from_numpy(split.images[:rows]), torch.from_numpy(split.audio[:rows]))
-    return config, model, pre
 
 
 def test_export_writes_every_file_and_each_is_valid(exported, trained, demo):

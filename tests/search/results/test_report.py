@@ -13,7 +13,7 @@ from matplotlib.image import imread
 
 from search.results.folder import RETRAIN_FILE
 from search.results.importance import NoImportance, importances, rebuild_study
-from search.results.report import asha_rungs
+from search.results.report import asha_rungs, conditional_importance_text
 from search.run import main
 from search.runtime.retrain import ABLATIONS, summarize
 from search.runtime.tuner import make_scheduler
@@ -177,6 +177,33 @@ def test_the_rebuilt_study_has_each_trials_own_parameters_and_distributions():
     common = set.intersection(*(set(names) for _, names in draws))
     assert set(result.scores) == common and set(result.left_out) == set().union(*(names for _, names in draws)) - common
     assert "model.audio.hidden" in result.left_out
+    # every left-out parameter is assessed among the trials where it exists
+    assert set(result.conditional) == set(result.left_out)
+    for name, conditional in result.conditional.items():
+        assert conditional.trials == sum(name in names for _, names in draws)
+        assert (conditional.share is None) == bool(conditional.why_not), (name, conditional)
+
+
+def test_a_conditional_parameter_is_assessed_among_the_trials_where_it_exists():
+    spec = load_spec(SMOKE, {"space": {
+        "model.fusion.name": {"choice": ["concat", "add"]},
+        "model.fusion.dim": {"choice": [8, 16], "when": {"model.fusion.name": "add"}},
+        "train.lr": {"loguniform": [1e-3, 1e-2]},
+    }})
+    rng = np.random.default_rng(0)
+    results = []
+    for _ in range(24):
+        sampled = sample(list(spec.params), RecordingSuggester(rng))
+        # among the `add` trials the width decides; the `concat` ones score at random
+        score = sampled["model.fusion.dim"] / 16 if "model.fusion.dim" in sampled else float(rng.uniform())
+        results.append((sampled, score + 1e-3 * sampled["train.lr"]))
+    result = importances(spec, results)
+    assert result.left_out == ("model.fusion.dim",)
+    dim = result.conditional["model.fusion.dim"]
+    assert dim.trials == sum("model.fusion.dim" in sampled for sampled, _ in results) >= 2
+    assert dim.share > 0.9  # it explains almost all the variance where it exists
+    text = conditional_importance_text(result.conditional)
+    assert f"| model.fusion.dim | {dim.trials} | {dim.share:.4f} |" in text
     # a choice among lists: Optuna sees its index
     indexed = load_spec(SMOKE, {"space": {"model.image.fc": {"choice": [[64], [128, 64]]}}})
     sampled = {"model.fusion.name": "late", "train.lr": 1e-3, "model.image.fc": [128, 64]}

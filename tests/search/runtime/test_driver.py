@@ -33,7 +33,7 @@ def load_in_fresh_process(driver, sampled: dict) -> dict:
 
 @pytest.mark.parametrize("space, sampled", [
     ("smoke.yaml", {"sampled": {"model.fusion.name": "add", "train.lr": 0.01}}),
-    ("seeds.yaml", {"preset": "report1_add", "train.seed": 1}),
+    ("seeds.yaml", {"preset": "report1_c", "train.seed": 1}),
 ])
 def test_a_search_trials_driver_resolves_its_config_without_torch(tmp_path: Path, space: str, sampled: dict):
     spec = load_spec(SPACES / space)

@@ -1,0 +1,61 @@
+"""k-fold cross-validation of the best configs (``retrain.cv_folds``), after the search.
+
+Each of the best ``retrain.top_k`` configs is trained ``k`` times on train + validation less one fold and
+scored, with its final weights, on that fold. The folds are stratified and keep samples that share an
+audio clip or an image inside one fold, as the validation split does (``data_utils.splits``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import ray
+
+from common.stats import sample_std
+from data_utils import DataError, duplicate_groups
+from data_utils.loaders import Split
+from data_utils.splits import stratified_folds
+from search.results.folder import PARAMS_FILE, TUNE_DIR, ExperimentFolder, read_params
+from search.results.leaderboard import read_history
+from search.runtime.tuner import train_runs
+from search.space.spec import SearchSpec
+
+
+def run_cross_validation(
+    spec: SearchSpec, root: Path, data: Split, configs: dict[str, dict[str, Any]], use_gpu: bool, gpus: float,
+) -> dict[str, Any] | None:
+    """Cross-validate ``configs`` ({source trial: config}) on ``data``; the summary for retrain.json.
+
+    Returns None when ``retrain.cv_folds`` is 0; a summary with ``not_run`` when the data cannot be cut
+    into that many folds.
+    """
+
+    k = spec.retrain.cv_folds
+    if not k or not configs:
+        return None
+    groups = duplicate_groups(data) if spec.data.group_duplicates else None
+    try:
+        folds = stratified_folds(data.labels, k, spec.data.seed, groups)
+    except DataError as e:
+        return {"folds": k, "not_run": str(e), "configs": [], "runs": []}
+    print(f"\ncross-validating {len(configs)} config(s) on {k} folds")
+    rows = []
+    for i, held_out in enumerate(folds):
+        train_idx = np.setdiff1d(np.arange(len(data.labels)), held_out)
+        data_ref = ray.put({"train": data.subset(train_idx), "val": data.subset(held_out)})
+        out = ExperimentFolder(root).crossval / f"fold{i}"
+        train_runs(spec, out, data_ref, configs, use_gpu, gpus)
+        for trial_dir in sorted((out / TUNE_DIR).iterdir()):
+            history = read_history(trial_dir) if (trial_dir / PARAMS_FILE).is_file() else []
+            if history:  # the final epoch's scores on the held-out fold: the final weights, as retraining keeps
+                source = read_params(trial_dir)["run"]
+                rows.append({"source": source, "fold": i, "f1": history[-1]["val_f1"], "accuracy": history[-1]["val_accuracy"]})
+    table = pd.DataFrame(rows)
+    summary = [{
+        "source": source, "folds": len(group),
+        "f1_mean": group["f1"].mean(), "f1_std": sample_std(group["f1"]),
+        "accuracy_mean": group["accuracy"].mean(), "accuracy_std": sample_std(group["accuracy"]),
+    } for source, group in (table.groupby("source", sort=False) if not table.empty else [])]
+    return {"folds": k, "configs": summary, "runs": rows}
