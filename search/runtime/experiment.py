@@ -48,6 +48,10 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
     # Save the experiment state every second, so a driver killed right after a trial finished does not
     # lose that trial on --resume (Tune's default period grows with the experiment).
     os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")
+    # In-process trials' checkpoints are Tune's, and Tune keeping only the best and latest saves the state
+    # after each (so that it never names a deleted one): as often as the line above asks, and its warning
+    # about it would fill the progress view.
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     if resume:
         return make_tuner(driver, root, {}, resources=trial_resources(spec, gpus), in_process=spec.resources.in_process,
                           max_failures=spec.search.max_failures, restore=True)

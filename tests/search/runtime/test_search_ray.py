@@ -104,7 +104,7 @@ def one_trial_per_fusion(tmp_path: Path, fusions: tuple[str, ...] = ("late", "ad
 
 # A distributed trial is retried from its Train run's checkpoints, its Train worker killed: the trials that
 # succeed on a retry. Giving up after the last retry is Tune's, whichever the path.
-@pytest.mark.parametrize("path, fusions", [("in_process", ("late", "add", "gated", "concat")), ("distributed", ("late", "add"))])
+@pytest.mark.parametrize("path, fusions", [("in_process", ("late", "add", "gated", "concat")), ("distributed", ("late", "add"))], ids=PATHS)
 def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the_search_goes_on(ray_cluster, tmp_path, path, fusions):
     # at epoch 2: the `late` trial raises once; the `add` trial's worker process (in-process: its Tune trial's)
     # is killed once; the `gated` trial raises on every attempt; the `concat` trial runs out of memory on every attempt
