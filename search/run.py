@@ -35,6 +35,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--max-epochs", type=positive_int, help="epochs per trial (overrides scheduler.max_t)")
     p.add_argument("--metric", choices=list(METRIC_MODES), help="rank trials by this (overrides search.metric and its mode)")
     p.add_argument("--results", default="results", help="folder for experiments (default: results)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="validate the space, show sampled configs, resources and a cost estimate; start no Ray, write nothing")
     return p.parse_args(argv)
 
 
@@ -107,6 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         over = overrides(args)
         spec_path = Path(args.space)
         spec = load_spec(spec_path, over)
+        if args.dry_run:
+            from search.dry_run import dry_run
+
+            dry_run(spec, load_splits(spec))
+            return 0
         root = experiment_dir(args, spec)
         if args.resume:
             spec_path, spec = root / SPEC_FILE, load_spec(root / SPEC_FILE)
