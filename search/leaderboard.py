@@ -118,9 +118,10 @@ def searched_columns(table: pd.DataFrame, spec: SearchSpec) -> list[str]:
 
 
 def markdown(table: pd.DataFrame, spec: SearchSpec) -> str:
-    cols = [c for c in ("rank", "trial_id", "status", *METRICS, "best_epoch", "epochs", "params", "train_seconds") if c in table]
-    cols += searched_columns(table, spec)
-    return simple_markdown(table[cols].rename(columns=lambda c: c.removeprefix(HP)))
+    """The rows of ``table`` as search.tables.readable shows them: only the hyperparameters that differ among them."""
+    from search.tables import readable  # it reads this module's column names
+
+    return simple_markdown(readable(table, spec.search.metric))
 
 
 def fmt(value: Any) -> str:
