@@ -112,9 +112,12 @@ def dry_run(spec: SearchSpec, splits: dict[str, Any], samples: int = 3) -> None:
     wall = (compute + trials * TRIAL_OVERHEAD_S) / parallel
     if spec.search.time_budget_s:
         wall = min(wall, spec.search.time_budget_s)
+    r = spec.retrain
+    runs = r.top_k * r.seeds + (2 * r.seeds if r.ablation and r.top_k else 0)  # the best's image_only and audio_only
+    retrain = runs * (TRIAL_OVERHEAD_S + spec.scheduler.max_t * statistics.mean(seconds) * 1.2) / parallel  # on train + validation: a larger split
     print(f"\nestimate: {trials} trials x ~{epochs:.1f} epochs each ({spec.scheduler.name}) x ~{statistics.mean(seconds):.2f} s/epoch "
           f"= ~{compute:.0f} s of training; with ~{TRIAL_OVERHEAD_S:g} s start-up per trial and {parallel} trial(s) at a time "
-          f"on this machine's {cpus} CPUs: ~{wall / 60:.1f} min for the search, before retraining "
-          f"({spec.retrain.top_k} config(s) x {spec.retrain.seeds} seed(s)).")
+          f"on this machine's {cpus} CPUs: ~{wall / 60:.1f} min for the search, then ~{retrain / 60:.1f} min retraining "
+          f"({runs} runs of {spec.scheduler.max_t} epochs).")
     print("dry run: no Ray started, nothing written")
 
