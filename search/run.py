@@ -7,6 +7,7 @@ Train run per trial (``train/``), TensorBoard logs (``tensorboard/``) and the le
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ import yaml
 from data_utils import DataError, Split, duplicate_groups, load_dataset, train_val_split
 from search.artifacts import atomic_write_text
 from search.cli import ArgumentParser, UserError, positive_int
+from search.console import RAY_LOG, quiet_console
 from search.resolve import deep_merge, unflatten
 from search.spec import METRIC_MODES, DataSection, SearchSpec, load_spec
 from search.typed_config import ConfigError
@@ -35,6 +37,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--max-epochs", type=positive_int, help="epochs per trial (overrides scheduler.max_t)")
     p.add_argument("--metric", choices=list(METRIC_MODES), help="rank trials by this (overrides search.metric and its mode)")
     p.add_argument("--results", default="results", help="folder for experiments (default: results)")
+    p.add_argument("--verbose", action="store_true", help=f"Ray's and Tune's own output on the console too (else in RESULTS/NAME/{RAY_LOG})")
     p.add_argument("--dry-run", action="store_true",
                    help="validate the space, show sampled configs, resources and a cost estimate; start no Ray, write nothing")
     return p.parse_args(argv)
@@ -127,25 +130,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Imports Ray: only once the input is known to be good.
     from search.cluster import ClusterError
-    from search.experiment import INTERRUPTED, run_experiment
+    from search.experiment import INTERRUPTED, STOPPED_BY, TERMINATED, run_experiment
 
-    try:
-        code = run_experiment(spec, splits, root, address=args.address, resume=args.resume)
-    except (ClusterError, ConfigError) as e:  # found once Ray is up: no cluster, or no room for a trial
-        if not args.resume:
-            forget(root)
-        print(f"error: {args.space}: {e}" if isinstance(e, ConfigError) else f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:  # a second Ctrl-C: Tune's first one ends fit() itself
-        code = INTERRUPTED
-    if code == INTERRUPTED:
-        print(f"interrupted: results so far in {root}; continue with: {resume_command(args, spec)}", file=sys.stderr)
+    with quiet_console(root / RAY_LOG, args.verbose) as log:
+        try:
+            code = run_experiment(spec, splits, root, address=args.address, resume=args.resume)
+        except (ClusterError, ConfigError) as e:  # found once Ray is up: no cluster, or no room for a trial
+            if not args.resume:
+                forget(root)
+            print(f"error: {args.space}: {e}" if isinstance(e, ConfigError) else f"error: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:  # a second Ctrl-C: Tune's first one ends fit() itself
+            code = INTERRUPTED
+        except SystemExit as e:  # SIGTERM outside the search's fit (start-up, retraining): Ray's handler exits so
+            if e.code != signal.SIGTERM:
+                raise
+            code = TERMINATED
+        if log is not None:
+            print(f"  Ray's and Tune's own output: {log} (--verbose shows it here)")
+        if code in STOPPED_BY:
+            print(f"{STOPPED_BY[code]}: results so far in {root}; continue with: {resume_command(args, spec)}", file=sys.stderr)
     return code
 
 
 def forget(root: Path) -> None:
-    """Undo an experiment that never started: only its saved space is in the folder."""
+    """Undo an experiment that never started: only its saved space (and Ray's log) is in the folder."""
     (root / SPEC_FILE).unlink(missing_ok=True)
+    (root / RAY_LOG).unlink(missing_ok=True)
     if not any(root.iterdir()):
         root.rmdir()
 

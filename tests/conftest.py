@@ -88,6 +88,10 @@ class TrackedCommand:
         """Ctrl-C at the terminal: SIGINT to every process of the command's group."""
         os.killpg(self.proc.pid, signal.SIGINT)
 
+    def terminate(self) -> None:
+        """SIGTERM to the command alone, as `timeout` sends it (SLURM and Kubernetes send it to every process)."""
+        os.kill(self.proc.pid, signal.SIGTERM)
+
     def wait(self, timeout: float) -> int:
         code = self.proc.wait(timeout)
         self.watcher.join()
