@@ -124,6 +124,12 @@ def markdown(table: pd.DataFrame, spec: SearchSpec) -> str:
     return simple_markdown(readable(table, spec.search.metric))
 
 
+def retrained_markdown(top: pd.DataFrame) -> str:
+    from search.tables import readable_retrained  # it reads this module's column names
+
+    return simple_markdown(readable_retrained(top))
+
+
 def fmt(value: Any) -> str:
     if isinstance(value, float):
         return "" if pd.isna(value) else f"{value:.4g}"
@@ -148,7 +154,7 @@ def write_leaderboard(root: Path, table: pd.DataFrame, spec: SearchSpec, retrain
     atomic_write_text(root / "leaderboard.json", full.to_json(orient="records", indent=1))
     text = f"# {spec.name}: trials by best {spec.search.metric}\n\n"
     if not top.empty:
-        text += f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n" + simple_markdown(top.drop(columns=["rank", "evaluated_on"])) + "\n## Search trials\n\n"
+        text += f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n" + retrained_markdown(top) + "\n## Search trials\n\n"
     atomic_write_text(root / "leaderboard.md", text + markdown(table, spec))
 
 

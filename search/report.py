@@ -27,6 +27,7 @@ from search.leaderboard import (
     TUNE_DIR,
     markdown,
     read_history,
+    retrained_markdown,
     retrained_table,
     simple_markdown,
     trial_table,
@@ -186,7 +187,7 @@ def retrained_section(retrained: dict[str, Any] | None) -> str:
     if retrained is None:
         return "## Retrained\n\n" + NO_RETRAIN
     return (f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n"
-            + simple_markdown(retrained_table(retrained).drop(columns=["rank", "evaluated_on"])))
+            + retrained_markdown(retrained_table(retrained)))
 
 
 def ablation_section(retrained: dict[str, Any] | None, table: pd.DataFrame) -> str:

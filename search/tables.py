@@ -74,3 +74,12 @@ def readable(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     for c in varied:
         out[names[c.removeprefix(HP)]] = table[c].map(compact)
     return out
+
+
+def readable_retrained(top: pd.DataFrame) -> pd.DataFrame:
+    """The retrained configs (``search.leaderboard.retrained_table``) with mean ± std in one cell per metric."""
+    return pd.DataFrame({
+        "trial": top["trial_id"], "status": top["status"],
+        "macro F1": [f"{m:.4f} ± {s:.4f}" for m, s in zip(top["f1_mean"], top["f1_std"])],
+        "accuracy": [f"{m:.4f} ± {s:.4f}" for m, s in zip(top["accuracy_mean"], top["accuracy_std"])],
+    })

@@ -32,3 +32,14 @@ def test_short_names_are_the_shortest_unique_tails():
     keys = ["model.image.name", "model.audio.channels", "model.image.channels", "train.lr", "augment.audio_noise"]
     assert short_names(keys) == {"model.image.name": "image", "model.audio.channels": "audio.channels",
                                  "model.image.channels": "image.channels", "train.lr": "lr", "augment.audio_noise": "audio_noise"}
+
+
+def test_retrained_configs_show_mean_and_std_in_one_cell():
+    from search.leaderboard import retrained_table
+    from search.tables import readable_retrained
+
+    summary = {"evaluated_on": "test", "configs": [
+        {"source": "a", "variant": "fused", "seeds": 3, "f1_mean": 0.99123, "f1_std": 0.0021, "accuracy_mean": 0.99, "accuracy_std": 0.002}]}
+    out = readable_retrained(retrained_table(summary))
+    assert out.to_dict("records") == [{"trial": "a", "status": "retrained fused, 3 seed(s)",
+                                       "macro F1": "0.9912 ± 0.0021", "accuracy": "0.9900 ± 0.0020"}]
