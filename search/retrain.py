@@ -147,3 +147,11 @@ def export_best(root: Path, runs: dict, rows: list[dict], models: dict, summary:
     }
     path = export_model(root / BEST_DIR, parse_trial_config(runs[first["run"]]["config"]), model, pre, metrics)
     print(f"best model exported to {path}")
+
+
+if __name__ == "__main__":  # `python -m search.retrain results/NAME`: the command lives in search.retrain_cli
+    import sys
+
+    from search.retrain_cli import main
+
+    sys.exit(main())
