@@ -12,13 +12,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH_SPEC)"
-	$(PY) -m pip install -q -e ".[test,onnx]"
+	$(PY) -m pip install -q -e ".[test,onnx,dashboard]"
 	touch $@
 
 setup: $(VENV)/.installed
 
+# A laptop-sized search of what wins on the demo data (spaces/quickstart.yaml); the full space is spaces/fusion.yaml.
 run: setup
-	$(PY) -m search.run spaces/fusion.yaml --num-samples 8 --max-epochs 6
+	$(PY) -m search.run spaces/quickstart.yaml
 
 # Lint first (ruff: pyproject.toml), then the suite, in a network namespace with nothing but loopback where
 # the machine allows it (tests/loopback_only.sh); the 15 slowest tests are printed. `make test-fast` skips the

@@ -14,22 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from search.cli import ArgumentParser, UserError, command
-from search.results.folder import SPEC_FILE
 from search.results.leaderboard import trial_table, write_leaderboard
 from search.results.report import read_retrained, write_report
-from search.space.spec import SearchSpec, load_spec
+from search.results.saved_experiment import load_experiment
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = ArgumentParser(prog="python -m search.report", description=__doc__.splitlines()[0], allow_abbrev=False)
     p.add_argument("experiment", help="an experiment folder, e.g. results/fusion")
     return p.parse_args(argv)
-
-
-def load_experiment(root: Path) -> SearchSpec:
-    if not (root / SPEC_FILE).is_file():
-        raise UserError(f"{root}: not an experiment folder (no {SPEC_FILE}); give one such as results/fusion")
-    return load_spec(root / SPEC_FILE)
 
 
 @command

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,8 +20,8 @@ from common.constants import METRIC_MODES
 from data_utils import DataError, Split, duplicate_groups, load_dataset, train_val_split
 from search.cli import ArgumentParser, UserError, command, positive_int
 from search.results.atomic import atomic_write_text
-from search.results.folder import SPEC_FILE, ExperimentFolder
-from search.results.previous import previous_trials
+from search.results.folder import RAY_LOG, SPEC_FILE, ExperimentFolder
+from search.results.saved_experiment import previous_trials
 from search.space.resolve import deep_merge, unflatten
 from search.space.spec import DataSection, SearchSpec, load_spec
 from search.space.typed_config import ConfigError
@@ -39,6 +40,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--results", default="results", help="folder for experiments (default: results)")
     p.add_argument("--warm-start", metavar="EXPERIMENT", help="give the searcher the finished trials of a previous "
                    "experiment (results/<name>) without training them again")
+    p.add_argument("--verbose", action="store_true", help=f"Ray's and Tune's own output on the console too (else in RESULTS/NAME/{RAY_LOG})")
+    p.add_argument("--dry-run", action="store_true",
+                   help="validate the space, show sampled configs, resources and a cost estimate; start no Ray, write nothing")
     return p.parse_args(argv)
 
 
@@ -111,6 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     over = overrides(args)
     spec_path = Path(args.space)
     spec = load_spec(spec_path, over)
+    if args.dry_run:
+        from search.space.dry_run import dry_run
+
+        dry_run(spec, load_splits(spec))
+        return 0
     root = experiment_dir(args, spec)
     if args.resume:
         spec_path, spec = root / SPEC_FILE, load_spec(root / SPEC_FILE)
@@ -123,27 +132,35 @@ def main(argv: Sequence[str] | None = None) -> int:
             atomic_write_text(ExperimentFolder(root).warm_start, json.dumps(previous))
 
     # Imports Ray: only once the input is known to be good.
-    from search.runtime.experiment import INTERRUPTED, run_experiment
+    from search.runtime.console import quiet_console
+    from search.runtime.experiment import INTERRUPTED, STOPPED_BY, TERMINATED, run_experiment
 
-    try:
-        code = run_experiment(spec, splits, root, address=args.address, resume=args.resume)
-    except UserError as e:  # found once Ray is up: no cluster, or no room for a trial
-        if not args.resume:
-            forget(root)
-        if isinstance(e, ConfigError):
-            raise UserError(f"{args.space}: {e}") from None
-        raise
-    except KeyboardInterrupt:  # a second Ctrl-C: Tune's first one ends fit() itself
-        code = INTERRUPTED
-    if code == INTERRUPTED:
-        print(f"interrupted: results so far in {root}; continue with: {resume_command(args, spec)}", file=sys.stderr)
+    with quiet_console(ExperimentFolder(root).ray_log, args.verbose) as log:
+        try:
+            code = run_experiment(spec, splits, root, address=args.address, resume=args.resume)
+        except UserError as e:  # found once Ray is up: no cluster, or no room for a trial
+            if not args.resume:
+                forget(root)
+            if isinstance(e, ConfigError):
+                raise UserError(f"{args.space}: {e}") from None
+            raise
+        except KeyboardInterrupt:  # a second Ctrl-C: Tune's first one ends fit() itself
+            code = INTERRUPTED
+        except SystemExit as e:  # SIGTERM outside the search's fit (start-up, retraining): Ray's handler exits so
+            if e.code != signal.SIGTERM:
+                raise
+            code = TERMINATED
+        if log is not None:
+            print(f"  Ray's and Tune's own output: {log} (--verbose shows it here)")
+        if code in STOPPED_BY:
+            print(f"{STOPPED_BY[code]}: results so far in {root}; continue with: {resume_command(args, spec)}", file=sys.stderr)
     return code
 
 
 def forget(root: Path) -> None:
-    """Undo an experiment that never started: only its saved space (and warm start) is in the folder."""
+    """Undo an experiment that never started: only its saved space, warm start and Ray's log are in the folder."""
     folder = ExperimentFolder(root)
-    for path in (folder.spec, folder.warm_start):
+    for path in (folder.spec, folder.warm_start, folder.ray_log):
         path.unlink(missing_ok=True)
     if not any(root.iterdir()):
         root.rmdir()

@@ -10,14 +10,18 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import optuna
 import pandas as pd
 import psutil
+import pytest
 import torch
 import yaml
 
 from data_utils.preprocess import Preprocessor, audio_shape
 from models.classifier import build_model
+from search.results.folder import JOURNAL_FILE
 from search.run import main
+from search.runtime.journal import TUNE_ID, journal_storage
 from search.space.spec import parse_trial_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,6 +69,10 @@ class TrackedCommand:
     def interrupt(self) -> None:
         """Ctrl-C at the terminal: SIGINT to every process of the command's group."""
         os.killpg(self.proc.pid, signal.SIGINT)
+
+    def terminate(self) -> None:
+        """SIGTERM to the command alone, as `timeout` sends it (SLURM and Kubernetes send it to every process)."""
+        os.kill(self.proc.pid, signal.SIGTERM)
 
     def wait(self, timeout: float) -> int:
         code = self.proc.wait(timeout)
@@ -191,3 +199,32 @@ def untrained(demo, layout: str, image_scaling: str = "unit", fusion: str = "con
     split = demo.train
     pre = Preprocessor.fit(config.preprocess, torch.from_numpy(split.images[:rows]), torch.from_numpy(split.audio[:rows]))
     return config, model, pre
+
+
+def assert_quiet(out: str, root: Path) -> None:
+    """The console holds the search's own lines; Ray's and Tune's are in the experiment's log, which it names."""
+    for noise in ("Configuration for experiment", "(raylet)", "WARNING", "To visualize your results", "/tmp/ray/session"):
+        assert noise not in out, noise
+    assert f"Ray's and Tune's own output: {root / 'ray.log'}" in out
+    assert "Configuration for experiment" in (root / "ray.log").read_text()
+    assert f"optuna-dashboard {root / 'optuna.journal'}" in out
+    assert "Ray dashboard: http://127.0.0.1:" in out
+
+
+STATES = {"completed": "COMPLETE", "failed": "FAIL"}  # any other leaderboard status: stopped early, PRUNED
+
+
+def assert_journal_matches_leaderboard(root: Path, trials: pd.DataFrame, name: str = "smoke") -> None:
+    """The experiment's journal opens with optuna.load_study and holds the leaderboard's trials, in the same
+    states, each with its search metric per epoch and, complete, its best value."""
+    study = optuna.load_study(study_name=name, storage=journal_storage(root / JOURNAL_FILE))
+    by_tune = {t.user_attrs[TUNE_ID]: t for t in study.get_trials()}
+    assert len(study.trials) == len(trials) == len(by_tune)
+    for row in trials.to_dict("records"):
+        t = by_tune[row["trial_id"]]
+        assert t.state.name == STATES.get(row["status"], "PRUNED"), (row["status"], t.state)
+        assert sorted(t.intermediate_values) == list(range(1, int(row["epochs"]) + 1))
+        if t.state.name == "COMPLETE":
+            assert t.value == pytest.approx(row["val_f1"])
+        assert t.params["model.fusion.name"] == row["hp.model.fusion.name"]
+        assert t.params["train.lr"] == row["hp.train.lr"]

@@ -11,6 +11,8 @@
     ensemble/           the top retrained models as one (serving.ensemble)
     crossval/           k-fold cross-validation runs of the best configs
     warm_start.json     the previous experiment's trials given to the searcher (--warm-start)
+    optuna.journal      the search as an Optuna study (optuna-dashboard, optuna.load_study)
+    ray.log             Ray's and Tune's own output (the console shows it with --verbose)
 
 Writers and readers take an ``ExperimentFolder`` (or its root) and ask it for paths; no other module spells
 a file name of the folder.
@@ -35,6 +37,8 @@ LEADERBOARD = "leaderboard"  # .csv (every column), .json (records), .md (the va
 ENSEMBLE_DIR = "ensemble"  # the top retrained models as one exported model (retrain.ensemble)
 CROSSVAL_DIR = "crossval"  # one Tune experiment per fold (retrain.cv_folds)
 WARM_START_FILE = "warm_start.json"  # the previous experiment's trials the searcher was given (--warm-start)
+JOURNAL_FILE = "optuna.journal"  # the search as an Optuna study (search.runtime.journal), for optuna-dashboard
+RAY_LOG = "ray.log"  # Ray's and Tune's own output, off the console (search.runtime.console)
 PARAMS_FILE = "params.json"  # in a Tune trial's folder: its sampled values
 RESULT_FILE = "result.json"  # in a Tune trial's folder: one JSON line per reported epoch
 CHECKPOINT_FILE = "checkpoint.pt"  # in a Train checkpoint: the trainer's checkpoint dict
@@ -90,6 +94,14 @@ class ExperimentFolder:
     @property
     def warm_start(self) -> Path:
         return self.root / WARM_START_FILE
+
+    @property
+    def ray_log(self) -> Path:
+        return self.root / RAY_LOG
+
+    @property
+    def journal(self) -> Path:
+        return self.root / JOURNAL_FILE
 
     @property
     def report(self) -> Path:

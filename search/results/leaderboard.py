@@ -11,15 +11,12 @@ from typing import Any
 
 import pandas as pd
 
-from common.constants import METRIC_MODES
 from search.results.atomic import atomic_write_text
 from search.results.folder import LEADERBOARD, PARAMS_FILE, RESULT_FILE, TUNE_DIR, ExperimentFolder, read_params
+from search.results.tables import HP, METRICS, readable, readable_retrained
 from search.results.tensorboard import flatten
 from search.space.spec import SearchSpec
 from search.space.warm_start import trial_source
-
-HP = "hp."  # prefix of hyperparameter columns
-METRICS = tuple(METRIC_MODES)
 
 
 def read_history(trial_dir: Path) -> list[dict[str, Any]]:
@@ -130,9 +127,12 @@ def searched_columns(table: pd.DataFrame, spec: SearchSpec) -> list[str]:
 
 
 def markdown(table: pd.DataFrame, spec: SearchSpec) -> str:
-    cols = [c for c in ("rank", "trial_id", "source", "status", *METRICS, "best_epoch", "epochs", "params", "train_seconds") if c in table]
-    cols += searched_columns(table, spec)
-    return simple_markdown(table[cols].rename(columns=lambda c: c.removeprefix(HP)))
+    """The rows of ``table`` as ``search.results.tables.readable`` shows them: only the hyperparameters that differ among them."""
+    return simple_markdown(readable(table, spec.search.metric))
+
+
+def retrained_markdown(top: pd.DataFrame) -> str:
+    return simple_markdown(readable_retrained(top))
 
 
 def fmt(value: Any) -> str:
@@ -163,7 +163,7 @@ def write_leaderboard(root: Path, table: pd.DataFrame, spec: SearchSpec, retrain
         text += (f"The searcher also knew {len(previous)} finished trials of {', '.join(sorted({t['source'] for t in previous}))} "
                  "from the start (--warm-start), not trained again: their leaderboard lists them.\n\n")
     if not top.empty:
-        text += f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n" + simple_markdown(top.drop(columns=["rank", "evaluated_on"])) + "\n## Search trials\n\n"
+        text += f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n" + retrained_markdown(top) + "\n## Search trials\n\n"
     atomic_write_text(root / f"{LEADERBOARD}.md", text + markdown(table, spec))
 
 

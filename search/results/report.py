@@ -23,6 +23,7 @@ from search.results.leaderboard import (
     HP,
     markdown,
     read_history,
+    retrained_markdown,
     retrained_table,
     simple_markdown,
 )
@@ -188,7 +189,7 @@ def retrained_section(retrained: dict[str, Any] | None) -> str:
     if retrained is None:
         return "## Retrained\n\n" + NO_RETRAIN
     return (f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n"
-            + simple_markdown(retrained_table(retrained).drop(columns=["rank", "evaluated_on"]))
+            + retrained_markdown(retrained_table(retrained))
             + crossval_text(retrained.get("cross_validation")) + ensemble_text(retrained.get("ensemble")))
 
 

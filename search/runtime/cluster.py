@@ -68,18 +68,20 @@ def local_worker_env(dashboard_port: int) -> dict[str, str]:
 
 
 @contextmanager
-def ray_cluster(address: str | None) -> Iterator[None]:
-    """Join the cluster at ``address``, or start a local one (token auth kept, every port on 127.0.0.1).
+def ray_cluster(address: str | None) -> Iterator[str | None]:
+    """Join the cluster at ``address``, or start a local one (token auth kept, every port on 127.0.0.1);
+    yields the local cluster's dashboard address (HOST:PORT), None for one joined.
 
     The local dashboard is not optional: Ray's placement-group cleaner uses its State API to free the
     workers of trials that Tune stops early (ray-project/ray#54305); without it a small machine hangs.
     A caller already connected to Ray (a notebook, a test session) keeps its connection.
     """
     if ray.is_initialized():
-        yield
+        yield None
         return
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     kwargs = {"log_to_driver": False, "logging_level": logging.WARNING, "runtime_env": {"env_vars": WORKER_ENV}}
+    dashboard = None
     if address:
         check_reachable(address)
         try:
@@ -90,10 +92,10 @@ def ray_cluster(address: str | None) -> Iterator[None]:
         # "local": a new cluster of our own, even where another one runs on this machine.
         port = free_port()
         with loopback_only():
-            ray.init(address="local", include_dashboard=True, dashboard_host="127.0.0.1", dashboard_port=port,
-                     **{**kwargs, "runtime_env": {"env_vars": local_worker_env(port)}})
+            dashboard = ray.init(address="local", include_dashboard=True, dashboard_host="127.0.0.1", dashboard_port=port,
+                                 **{**kwargs, "runtime_env": {"env_vars": local_worker_env(port)}}).dashboard_url
     try:
-        yield
+        yield dashboard
     finally:
         ray.shutdown()
 

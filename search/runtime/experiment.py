@@ -11,7 +11,7 @@ import pandas as pd
 import ray
 from ray import tune
 
-from search.results.folder import TENSORBOARD_DIR, ExperimentFolder
+from search.results.folder import JOURNAL_FILE, TENSORBOARD_DIR, ExperimentFolder
 from search.results.leaderboard import (
     HP,
     searched_columns,
@@ -21,6 +21,8 @@ from search.results.leaderboard import (
 from search.results.report import write_report
 from search.runtime.budget import make_budget
 from search.runtime.cluster import check_resources, leaked_resources, ray_cluster
+from search.runtime.console import where_to_watch
+from search.runtime.journal import OptunaJournal, finish_journal
 from search.runtime.progress import Progress
 from search.runtime.ray_workarounds import KeepTrialHistory, remove_job_placement_groups
 from search.runtime.retrain import run_retraining
@@ -66,7 +68,7 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
         in_process=spec.resources.in_process,
         checkpoint_config=tune_checkpoints(spec),
         max_failures=spec.search.max_failures,
-        callbacks=[progress, KeepTrialHistory(), *([budget] if budget else [])],
+        callbacks=[progress, KeepTrialHistory(), OptunaJournal(root / JOURNAL_FILE, spec), *([budget] if budget else [])],
         stop=budget,
         metric=spec.search.metric,
         mode=spec.search.mode,
@@ -79,44 +81,63 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
 
 
 INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
+TERMINATED = 143  # and by SIGTERM (`timeout`, SLURM, Kubernetes)
+STOPPED_BY = {INTERRUPTED: "interrupted", TERMINATED: "terminated"}
 
 
-def fit(tuner: tune.Tuner) -> bool:
-    """Run the search; False when Ctrl-C stopped it (Tune then saved it, ready for --resume).
+def fit(tuner: tune.Tuner) -> int | None:
+    """Run the search; None when it finished, else the exit code of what stopped it: Ctrl-C (INTERRUPTED)
+    or SIGTERM (TERMINATED). Tune then stopped the trials and saved the experiment, ready for --resume.
 
     Tune catches the first Ctrl-C itself: it stops the trials, saves the experiment and puts back the
     SIGINT handler it found, this function's, which is how the interruption shows (Tune's results mark
     every stopped trial as terminated). A second Ctrl-C raises KeyboardInterrupt, as Python's would.
+    SIGTERM is turned into the same Ctrl-C (Ray's driver handler would exit on the spot, with no save and
+    the C++ core worker's stack dump); a second SIGTERM is a second Ctrl-C.
     """
+    terminated = []
+
     def second_ctrl_c(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
+    def sigterm(signum: int, frame: Any) -> None:
+        if terminated:
+            raise KeyboardInterrupt
+        terminated.append(signum)
+        signal.raise_signal(signal.SIGINT)
+
     previous = signal.signal(signal.SIGINT, second_ctrl_c)
+    previous_term = signal.signal(signal.SIGTERM, sigterm)
     try:
         tuner.fit()
-        return signal.getsignal(signal.SIGINT) is not second_ctrl_c
+        if signal.getsignal(signal.SIGINT) is not second_ctrl_c:
+            return None
+        return TERMINATED if terminated else INTERRUPTED
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
 
 
 def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address: str | None, resume: bool) -> int:
     """Search ``spec`` on ``splits`` ({"train", "val", "test": Split or None, "source": str}), then retrain
-    the best and export it; returns the process exit code (INTERRUPTED after Ctrl-C: the experiment
-    can be resumed).
+    the best and export it; returns the process exit code (INTERRUPTED after Ctrl-C, TERMINATED after
+    SIGTERM: the experiment can be resumed).
 
     Raises ClusterError when ``address`` cannot be joined, ConfigError when the cluster cannot host a trial.
     """
-    with ray_cluster(address):
+    with ray_cluster(address) as dashboard:
         # Once per search: every trial on every node reads it zero-copy. The test set stays out of it.
         data_ref = ray.put({"train": splits["train"], "val": splits["val"]})
         tuner = build_tuner(spec, data_ref, root, resume)
         print(f"search: {num_trials(spec)} trials of up to {spec.scheduler.max_t} epochs; results in {root}")
-        finished = fit(tuner)
+        print(where_to_watch(dashboard, root / TENSORBOARD_DIR, root / JOURNAL_FILE), flush=True)
+        stopped = fit(tuner)
         table = trial_table(root, spec)
         write_leaderboard(root, table, spec)
-        if not finished:
+        if stopped:
             write_report(root, spec, table)
-            return INTERRUPTED
+            return stopped
+        finish_journal(root, spec, table)
         held = leaked_resources()
         if held:  # trials a budget stopped before their first report: nothing else frees their workers
             remove_job_placement_groups()
@@ -146,7 +167,7 @@ def print_summary(table: pd.DataFrame, spec: SearchSpec, root: Path, top: int = 
     with pd.option_context("display.width", 200, "display.max_columns", 12, "display.max_colwidth", 24):
         print(table[cols].head(top).rename(columns=lambda c: c.removeprefix(HP)).to_string(index=False))
     print(f"\nresults: {root}\n  leaderboard: {root / 'leaderboard.md'} (.csv, .json)\n"
-          f"  tensorboard --logdir {root / TENSORBOARD_DIR}")
+          f"  tensorboard --logdir {root / TENSORBOARD_DIR}\n  optuna-dashboard {root / JOURNAL_FILE}")
 
 
 def print_retrained(summary: dict[str, Any]) -> None:

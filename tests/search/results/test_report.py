@@ -220,3 +220,29 @@ def test_importance_says_why_it_cannot_be_assessed():
         importances(smoke, [(trial, 0.5)])
     with pytest.raises(NoImportance, match="nothing to explain"):
         importances(smoke, [(trial, 0.5), (trial, 0.5)])
+
+
+@pytest.mark.ray
+def test_retrain_command_redoes_retraining_and_export_without_searching(experiment, tmp_path, capfd):
+    from search.retrain import main as retrain
+
+    root = copy_of(experiment, tmp_path)
+    trials_before = sorted(p.name for p in (root / "tune").iterdir() if p.is_dir())
+    assert retrain([str(root), "--seeds", "2", "--top-k", "1", "--no-ablation"]) == 0
+    assert sorted(p.name for p in (root / "tune").iterdir() if p.is_dir()) == trials_before  # no new trial
+    summary = json.loads((root / RETRAIN_FILE).read_text())
+    best = search_trials(root)["trial_id"][0]
+    assert [(g["source"], g["variant"], g["seeds"]) for g in summary["configs"]] == [(best, "fused", 2)]
+    assert json.loads((root / "best" / "metrics.json").read_text())["source_trial"] == best
+    assert json.loads((root / "leaderboard.json").read_text())[0]["rank"] == "retrained"
+    assert "No retrain.json" not in (root / "report.md").read_text()
+    # again, with another seed count: the earlier runs are replaced, not mixed in
+    assert retrain([str(root), "--seeds", "1", "--no-ablation"]) == 0
+    assert [g["seeds"] for g in json.loads((root / RETRAIN_FILE).read_text())["configs"]] == [1]
+    assert f"report: {root / 'report.md'}" in capfd.readouterr().out
+
+
+def test_retrain_command_refuses_a_folder_that_is_no_experiment(tmp_path):
+    proc = run_cli("search.retrain", str(tmp_path))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: {tmp_path}: not an experiment folder")

@@ -16,7 +16,16 @@ import yaml
 from search.run import main
 from search.runtime.budget import UNITS
 from search.runtime.cluster import leaked_resources
-from tests.helpers import PATHS, ROOT, epochs_reported, on_path, search, search_trials, space_without_early_stopping
+from tests.helpers import (
+    PATHS,
+    ROOT,
+    assert_journal_matches_leaderboard,
+    epochs_reported,
+    on_path,
+    search,
+    search_trials,
+    space_without_early_stopping,
+)
 
 pytestmark = pytest.mark.ray
 
@@ -46,6 +55,7 @@ def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cl
         assert row.val_f1 == max(r["val_f1"] for r in reported)
         assert row.epochs == reported[-1]["epoch"]
         assert row.params == reported[0]["params"] > 0
+    assert_journal_matches_leaderboard(root, table)
     assert len(json.loads((root / "leaderboard.json").read_text())) == 3 + 6  # retrained configs first
     assert (root / "leaderboard.md").read_text().count("\n| ") == (1 + 3) + (1 + 6)  # two tables: header and rows
     # TensorBoard: per-trial scalars and the HParams plugin's summaries, read back with its own reader

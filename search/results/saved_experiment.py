@@ -1,5 +1,6 @@
-"""A previous experiment's finished trials, which ``--warm-start results/<old>`` gives the searcher
-(``search.space.warm_start.add_previous``) without training them again."""
+"""A saved experiment folder read back: its space (``load_experiment``), and its finished trials, which
+``--warm-start results/<old>`` gives the searcher (``search.space.warm_start.add_previous``) without training
+them again."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,6 +11,17 @@ from search.results.folder import SPEC_FILE
 from search.results.leaderboard import trial_table
 from search.results.report import trial_results
 from search.space.spec import SearchSpec, load_spec
+
+
+def load_experiment(root: Path) -> SearchSpec:
+    """The space an experiment ran (its saved space.yaml).
+
+    Raises:
+        UserError: ``root`` is no experiment folder.
+    """
+    if not (root / SPEC_FILE).is_file():
+        raise UserError(f"{root}: not an experiment folder (no {SPEC_FILE}); give one such as results/fusion")
+    return load_spec(root / SPEC_FILE)
 
 
 def previous_trials(old: Path, spec: SearchSpec) -> list[dict[str, Any]]:
