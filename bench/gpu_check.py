@@ -183,7 +183,7 @@ def markdown(result: dict[str, Any]) -> str:
                   f"- per-trial start-up (trial driver start to training loop): {s['startup_s']:.1f} s on average",
                   f"- training + evaluation: {s['train_eval_s']:.0f} s summed over trials",
                   f"- GPU busy ({g['source']}, {g['samples']} samples, every 0.5 s): {busy}",
-                  f"- GPU memory peak (device-wide): {g['memory_peak_mib'] or 0:,.0f} MiB"]
+                  "- GPU memory peak (device-wide): " + ("not sampled" if g["memory_peak_mib"] is None else f"{g['memory_peak_mib']:,.0f} MiB")]
     else:
         lines += ["Not run."]
     lines += ["", "## Targets", ""] + [f"- {t['what']}: {t['measured']}: {verdict(t['met'])}" for t in result["targets"]]
