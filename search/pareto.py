@@ -10,6 +10,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+# The result key of a trial whose model broke a limit before training: why, e.g. "params 312,522 > 200,000".
+INFEASIBLE = "infeasible"
+
 
 def costs(values: Sequence[Sequence[float]] | np.ndarray, modes: Sequence[str]) -> np.ndarray:
     """(n, k) values with a direction per column -> (n, k) costs to minimize (maximized columns negated)."""

@@ -1,6 +1,7 @@
 """A concise progress view a person can follow, in place of Ray's verbose tables."""
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -44,7 +45,7 @@ class Progress(tune.Callback):
         self.epochs[trial.trial_id] = int(result.get("epoch", 0))
         self.compute_s += float(result.get("seconds", 0.0))
         value = result.get(self.metric)
-        if value is not None and self.better(value):
+        if value is not None and not math.isnan(value) and self.better(value):  # NaN: a trial over a limit
             self.best = (value, trial.trial_id, trial.config)
         if time.monotonic() - self.last_print > self.every_s:
             self.status()

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from search.artifacts import atomic_write_text
 from search.cli import ArgumentParser, UserError
+from search.front import front_section
 from search.importance import NoImportance, importances
 from search.leaderboard import (
     HP,
@@ -64,15 +65,16 @@ def write_report(root: Path, spec: SearchSpec, table: pd.DataFrame) -> Path:
     trial_ids = list(table["trial_id"]) if not table.empty else []
     histories = {t: read_history(root / TUNE_DIR / t) for t in trial_ids}
     retrained = read_retrained(root)
-    sections = [
+    sections = [s for s in [
         overview(spec, table),
+        front_section(root, spec, table),
         curves_section(root, spec, histories),
         rungs_section(root, spec.scheduler, histories),
         importance_section(root, spec, table),
         retrained_section(retrained),
         ablation_section(retrained, table),
         confusion_section(root, retrained),
-    ]
+    ] if s]
     path = root / REPORT_FILE
     atomic_write_text(path, "\n".join(sections))
     return path
@@ -95,7 +97,7 @@ def overview(spec: SearchSpec, table: pd.DataFrame) -> str:
     text = f"# {spec.name}: search report\n\n"
     if table.empty:
         return text + "No trials: the search stopped before its first trial started.\n"
-    kinds = table["status"].str.replace(r" at epoch \d+$", "", regex=True).value_counts()
+    kinds = table["status"].str.replace(r"( at epoch \d+|: .*)$", "", regex=True).value_counts()
     return text + (
         f"{len(table)} trials ({', '.join(f'{n} {kind}' for kind, n in kinds.items())}), ranked by their best "
         f"{spec.search.metric} ({spec.search.mode}) over up to {spec.scheduler.max_t} epochs each. "

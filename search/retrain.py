@@ -1,10 +1,12 @@
 """After the search: retrain the best configs with several seeds, evaluate them on held-out data, export.
 
-The best ``retrain.top_k`` trials are retrained for the full epoch budget on train + validation with
+The best ``retrain.top_k`` feasible trials (with several objectives: members spread along the Pareto front,
+``search.front``) are retrained for the full epoch budget on train + validation with
 ``retrain.seeds`` seeds (and the best one also as ``image_only`` and ``audio_only``, to show what fusion
 gains), as Ray Train runs scheduled by Tune, so they use the cluster's GPUs. Each run's final model is
 evaluated on the labelled test set, or, without one, on the validation split (trained on train only).
-The first seed of the best config is exported to ``results/<name>/best/``.
+The first seed of the best config (the best first objective) is exported to ``results/<name>/best/``, and
+with ``retrain.export: front`` that of every retrained config to ``results/<name>/pareto/<trial_id>/``.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from data_utils.preprocess import Preprocessor, audio_shape
 from models import build_model
 from search.artifacts import atomic_write_text
 from search.cleanup import ReleaseTrainResources
+from search.front import FRONT_EXPORT_DIR, retrain_trials
 from search.leaderboard import TUNE_DIR, read_history
 from search.spec import SearchSpec, parse_trial_config
 from search.tuner import DRIVER_RESOURCES, TRAIN_DIR, make_driver
@@ -43,8 +46,7 @@ def concat(a: Split, b: Split) -> Split:
 def retrain_runs(spec: SearchSpec, root: Path, table: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """{run name: {"source", "variant", "seed", "config"}} for every retraining run."""
     runs = {}
-    done = table[table["status"] != "failed"].head(spec.retrain.top_k)
-    for i, trial_id in enumerate(done["trial_id"]):
+    for i, trial_id in enumerate(retrain_trials(table, spec)):
         base = spec.trial_config(json.loads((root / TUNE_DIR / trial_id / "params.json").read_text()))
         variants = {"fused": base}
         if spec.retrain.ablation and i == 0:
@@ -88,7 +90,7 @@ def run_retraining(
     out = root / RETRAIN_DIR
     data_ref = ray.put({"train": train_split, "val": eval_split})
     configs = {name: run["config"] for name, run in runs.items()}
-    driver = make_driver(spec, data_ref, out, use_gpu, gpus, resolve=lambda s: configs[s["run"]], keep_best=False)
+    driver = make_driver(spec, data_ref, out, use_gpu, gpus, resolve=lambda s: configs[s["run"]], keep_best=False, measure=False)
     tune.Tuner(
         tune.with_resources(driver, DRIVER_RESOURCES),
         param_space={"run": tune.grid_search(list(runs))},
@@ -113,6 +115,9 @@ def run_retraining(
     summary = summarize(rows, evaluated_on)
     atomic_write_text(root / "retrain.json", json.dumps(summary, indent=1))
     export_best(root, runs, rows, models, summary, splits["source"])
+    if spec.retrain.export == "front":
+        for source in dict.fromkeys(r["source"] for r in rows if r["variant"] == "fused"):
+            export_source(root / FRONT_EXPORT_DIR / source, source, runs, rows, models, summary, splits["source"])
     return summary
 
 
@@ -130,12 +135,16 @@ def summarize(rows: list[dict[str, Any]], evaluated_on: str) -> dict[str, Any]:
 
 
 def export_best(root: Path, runs: dict, rows: list[dict], models: dict, summary: dict, data_source: str) -> None:
+    if any(r["variant"] == "fused" for r in rows):
+        export_source(root / BEST_DIR, summary["configs"][0]["source"], runs, rows, models, summary, data_source)
+
+
+def export_source(out: Path, source: str, runs: dict, rows: list[dict], models: dict, summary: dict, data_source: str) -> None:
+    """Export the first seed retrained of trial ``source`` (or, if none finished, the best config's) to ``out``."""
     from search.export import export_model
 
     best = [r for r in rows if r["variant"] == "fused"]
-    if not best:
-        return
-    first = min(best, key=lambda r: (r["source"] != summary["configs"][0]["source"], r["seed"]))
+    first = min(best, key=lambda r: (r["source"] != source, r["seed"]))
     model, pre = models[first["run"]]
     group = next(g for g in summary["configs"] if g["source"] == first["source"] and g["variant"] == "fused")
     metrics = {
@@ -145,5 +154,5 @@ def export_best(root: Path, runs: dict, rows: list[dict], models: dict, summary:
         f"f1_mean_over_{group['seeds']}_seeds": group["f1_mean"], "f1_std": group["f1_std"],
         "accuracy_mean": group["accuracy_mean"], "accuracy_std": group["accuracy_std"],
     }
-    path = export_model(root / BEST_DIR, parse_trial_config(runs[first["run"]]["config"]), model, pre, metrics)
-    print(f"best model exported to {path}")
+    path = export_model(out, parse_trial_config(runs[first["run"]]["config"]), model, pre, metrics)
+    print(f"model of trial {first['source']} exported to {path}")

@@ -14,9 +14,10 @@ from typing import Any, Literal
 import numpy as np
 import yaml
 
+from search.footprint import FOOTPRINT
 from search.params import Param, RecordingSuggester, parse_params, sample
 from search.resolve import TrialResolver, deep_merge, unflatten
-from search.typed_config import ConfigError, check_keys, from_dict
+from search.typed_config import ConfigError, check_keys, did_you_mean, from_dict
 from training.config import TrialConfig
 
 VALIDATION_DRAWS = 64
@@ -36,13 +37,21 @@ class DataSection:
 
 
 METRIC_MODES = {"val_f1": "max", "val_accuracy": "max", "val_loss": "min", "val_robust_f1": "max"}  # metric -> its better direction
+# Objectives: the reported metrics and what a trial's model costs to deploy (search.footprint; lower is better).
+OBJECTIVE_MODES = {**METRIC_MODES, **dict.fromkeys(FOOTPRINT, "min")}
 
 
 @dataclass(frozen=True)
 class SearchSection:
     # val_robust_f1: mean macro F1 on clean, audio-missing and image-missing validation inputs (training.trainer)
-    metric: Literal["val_f1", "val_accuracy", "val_loss", "val_robust_f1"] = "val_f1"
-    mode: Literal["max", "min"] = "max"
+    metric: Literal["val_f1", "val_accuracy", "val_loss", "val_robust_f1"] | None = None  # default val_f1
+    mode: Literal["max", "min"] | None = None  # default: the metric's direction
+    # or several goals at once, {name: max|min} (2 or 3 of OBJECTIVE_MODES): the search looks for the Pareto
+    # front; the first objective is what "best" means where one trial must be picked (metric and mode).
+    objectives: dict[str, Literal["max", "min"]] | None = None
+    # upper limits on FOOTPRINT names: a trial over one is not trained and counts as infeasible
+    constraints: dict[str, float] = field(default_factory=dict)
+    latency_batch: int = 1  # samples per forward pass when latency_ms is measured
     num_samples: int = 16  # trials
     max_concurrent_trials: int = 2
     time_budget_s: float | None = None  # stop the search after this many seconds of wall time
@@ -60,20 +69,62 @@ class SearchSection:
                 raise ValueError(f"{key} must be > 0, got {getattr(self, key)}")
         if self.max_failures < 0:
             raise ValueError(f"max_failures must be >= 0, got {self.max_failures}")
-        if self.mode != METRIC_MODES[self.metric]:
+        if self.latency_batch < 1:
+            raise ValueError(f"latency_batch must be >= 1, got {self.latency_batch}")
+        check_goals(self.objectives, self.constraints, self.metric, self.mode)
+        # metric and mode always hold the (first) goal: what ranks the leaderboard and picks the best trial
+        metric = next(iter(self.objectives)) if self.objectives else self.metric or "val_f1"
+        object.__setattr__(self, "metric", metric)
+        object.__setattr__(self, "mode", self.mode or OBJECTIVE_MODES[metric])
+        if self.mode != METRIC_MODES.get(self.metric, self.mode):
             raise ValueError(f"mode {self.mode!r} does not fit metric {self.metric!r} (loss: min; F1, accuracy: max)")
+
+    @property
+    def goals(self) -> dict[str, str]:
+        """{name: "max" or "min"}: the objectives, or the one metric."""
+        return dict(self.objectives) if self.objectives else {self.metric: self.mode}
+
+    @property
+    def footprint(self) -> tuple[str, ...]:
+        """The FOOTPRINT names a trial must measure before training: in an objective or a limit."""
+        return tuple(name for name in FOOTPRINT if name in self.goals or name in self.constraints)
+
+
+def check_goals(objectives: Mapping[str, str] | None, constraints: Mapping[str, float], metric: str | None, mode: str | None) -> None:
+    """search.objectives and search.constraints: known names, fitting directions, positive limits."""
+    if objectives is not None:
+        for key, value in (("metric", metric), ("mode", mode)):
+            if value is not None:
+                raise ConfigError(key, "cannot be given with search.objectives (the first objective is the metric); remove one")
+        if not 2 <= len(objectives) <= 3:
+            raise ConfigError("objectives", f"expected 2 or 3 objectives, got {len(objectives)}; for one, use search.metric")
+        for name, direction in objectives.items():
+            if name not in OBJECTIVE_MODES:
+                raise ConfigError(f"objectives.{name}", f"unknown objective{did_you_mean(name, OBJECTIVE_MODES)}; valid: {', '.join(OBJECTIVE_MODES)}")
+            if direction != OBJECTIVE_MODES[name]:
+                raise ConfigError(f"objectives.{name}", f"{direction!r} does not fit {name}: it is better {'higher' if OBJECTIVE_MODES[name] == 'max' else 'lower'} ({OBJECTIVE_MODES[name]})")
+    for name, limit in constraints.items():
+        if name not in FOOTPRINT:
+            raise ConfigError(f"constraints.{name}", f"unknown limit{did_you_mean(name, FOOTPRINT)}; valid: {', '.join(FOOTPRINT)} (upper limits)")
+        if not limit > 0:
+            raise ConfigError(f"constraints.{name}", f"must be > 0, got {limit}")
 
 
 @dataclass(frozen=True)
 class SearcherSection:
-    name: Literal["tpe", "random"] = "tpe"  # Optuna's TPE sampler, or random sampling for comparison
+    # Optuna's TPE sampler (multi-objective with search.objectives), random sampling for comparison, or NSGA-II
+    name: Literal["tpe", "random", "nsga2"] = "tpe"
     multivariate: bool = True  # TPE models parameters jointly
     n_startup_trials: int = 8  # random trials before TPE takes over
+    # NSGA-II's generation size (Optuna's default, 50, is more trials than most searches here run)
+    population_size: int = 8
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.n_startup_trials < 0:
             raise ValueError(f"n_startup_trials must be >= 0, got {self.n_startup_trials}")
+        if self.population_size < 2:
+            raise ValueError(f"population_size must be >= 2, got {self.population_size}")
 
 
 @dataclass(frozen=True)
@@ -115,6 +166,8 @@ class RetrainSection:
     top_k: int = 1  # best trials to retrain on train + validation for the full epoch budget
     seeds: int = 3  # seeds per retrained config: metrics are reported as mean +- std
     ablation: bool = True  # also retrain the best config as image_only and audio_only
+    # best: export the best config to best/; front: also every retrained Pareto-front member to pareto/<trial_id>/
+    export: Literal["best", "front"] = "best"
 
     def __post_init__(self) -> None:
         if self.top_k < 0:
@@ -122,6 +175,9 @@ class RetrainSection:
         if self.seeds < 1:
             raise ValueError(f"seeds must be >= 1, got {self.seeds}")
 
+
+# Schedulers that stop trials by several objectives (asha: search.moasha's multi-objective ASHA), or none.
+MULTI_OBJECTIVE_SCHEDULERS = ("asha", "none")
 
 SECTIONS = {
     "data": DataSection,
@@ -226,6 +282,8 @@ def parse_spec(raw: Mapping[str, Any], default_name: str) -> SearchSpec:
     presets = parse_presets(raw.get("presets"), params)
     if any("epochs" in (c.get("train") or {}) for c in (fixed, *presets.values())) or any(p.key == "train.epochs" for p in params):
         raise ConfigError("train.epochs", "is set by scheduler.max_t (the epoch budget of every trial); remove it")
+    if len(sections["search"].goals) > 1 and sections["scheduler"].name not in MULTI_OBJECTIVE_SCHEDULERS:
+        raise ConfigError("scheduler.name", f"{sections['scheduler'].name!r} compares one metric; with search.objectives use one of: {', '.join(MULTI_OBJECTIVE_SCHEDULERS)}")
     spec = SearchSpec(name=name, fixed=fixed, params=tuple(params), presets=presets, **sections)
     validate_trials(spec)
     return spec

@@ -19,8 +19,9 @@ from ray import tune
 from ray.tune.integration.ray_train import TuneReportCallback
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search import BasicVariantGenerator, Searcher
-from ray.tune.search.optuna import OptunaSearch
 
+from search.goals_search import GoalSearch
+from search.moasha import MultiObjectiveASHA
 from search.params import Param, sample
 from search.resolve import SAMPLED
 from search.spec import SearchSpec
@@ -55,7 +56,8 @@ class DefineByRun:
 
 
 def make_searcher(spec: SearchSpec) -> Searcher:
-    """Optuna over the define-by-run space, or a grid over the presets of a preset file."""
+    """Optuna (TPE, NSGA-II or random; one or several objectives, limits: search.goals_search) over the
+    define-by-run space, or a grid over the presets of a preset file."""
     if spec.presets:
         return BasicVariantGenerator(max_concurrent=spec.search.max_concurrent_trials)
     s = spec.searcher
@@ -63,13 +65,17 @@ def make_searcher(spec: SearchSpec) -> Searcher:
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     if s.name == "random":
         sampler: optuna.samplers.BaseSampler = optuna.samplers.RandomSampler(seed=s.seed)
+    elif s.name == "nsga2":
+        sampler = optuna.samplers.NSGAIISampler(population_size=s.population_size, seed=s.seed)
     else:
         # constant_liar: trials in flight count as pessimistic results, so concurrent proposals spread out.
         sampler = optuna.samplers.TPESampler(
             multivariate=s.multivariate, group=s.multivariate, constant_liar=True,
             n_startup_trials=s.n_startup_trials, seed=s.seed,
         )
-    return OptunaSearch(space=DefineByRun(spec.params), metric=spec.search.metric, mode=spec.search.mode, sampler=sampler)
+    goals = spec.search.goals
+    metric, mode = (list(goals), list(goals.values())) if len(goals) > 1 else (spec.search.metric, spec.search.mode)
+    return GoalSearch(space=DefineByRun(spec.params), metric=metric, mode=mode, sampler=sampler, limits=spec.search.constraints)
 
 
 def param_space(spec: SearchSpec) -> dict[str, Any]:
@@ -82,6 +88,8 @@ def make_scheduler(spec: SearchSpec) -> tune.schedulers.TrialScheduler:
     sc = spec.scheduler
     if sc.name == "none":
         return FIFOScheduler()
+    if len(spec.search.goals) > 1:
+        return MultiObjectiveASHA(spec.search.goals, "epoch", sc.max_t, sc.grace_period, sc.reduction_factor)
     return ASHAScheduler(
         # Epochs done, not Tune's iteration count: a trial retried or restored resumes from its checkpoint,
         # and Tune's count starts again at 1.
@@ -91,7 +99,7 @@ def make_scheduler(spec: SearchSpec) -> tune.schedulers.TrialScheduler:
 
 def make_driver(
     spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, use_gpu: bool, gpus: float,
-    resolve: Callable[[dict], dict] | None = None, keep_best: bool = True,
+    resolve: Callable[[dict], dict] | None = None, keep_best: bool = True, measure: bool = True,
 ) -> Callable[[dict], None]:
     """The Tune function trainable of one trial: build the trial's config and run its Ray Train run.
 
@@ -102,6 +110,8 @@ def make_driver(
     Args:
         resolve: Tune's trial config -> the full trial config (default: the space's fixed + sampled values).
         keep_best: keep the best epoch's checkpoint by the search metric (and the latest); else the latest.
+        measure: measure the footprint the space asks for and hold each trial to its limits (a retrained
+            config passed them once: a noisy latency must not drop it now).
     """
     res = spec.resources
     resolve = resolve or spec.resolver()
@@ -114,6 +124,7 @@ def make_driver(
         resources_per_worker={"CPU": res.cpus_per_worker, **({"GPU": gpus} if use_gpu else {})},
     )
     threads = max(1, int(res.cpus_per_worker))
+    footprint = None if not measure else {"measure": spec.search.footprint, "limits": dict(spec.search.constraints), "latency_batch": spec.search.latency_batch}
 
     def driver(sampled: dict[str, Any]) -> None:
         started = time.time()
@@ -122,7 +133,7 @@ def make_driver(
             train_loop_per_worker,
             train_loop_config={
                 "trial": resolve(sampled), "data": [data_ref], "threads": threads, "t_driver": started,
-                "tensorboard": str(root / TENSORBOARD_DIR / trial_id),
+                "tensorboard": str(root / TENSORBOARD_DIR / trial_id), "footprint": footprint,
             },
             scaling_config=scaling,
             run_config=ray.train.RunConfig(
