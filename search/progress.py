@@ -7,6 +7,8 @@ from typing import Any
 
 from ray import tune
 
+from search.pareto import INFEASIBLE
+
 
 def short_config(config: dict[str, Any], limit: int = 6) -> str:
     """The first few sampled values, as key=value."""
@@ -31,6 +33,7 @@ class Progress(tune.Callback):
         self.counts = {"done": 0, "stopped early": 0, "failed": 0}
         self.running: set[str] = set()
         self.epochs: dict[str, int] = {}
+        self.infeasible: dict[str, str] = {}  # trial -> the limit its model broke (search.pareto.INFEASIBLE)
         self.best: tuple[float, str, dict[str, Any]] | None = None
 
     def better(self, value: float) -> bool:
@@ -43,6 +46,8 @@ class Progress(tune.Callback):
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         self.epochs[trial.trial_id] = int(result.get("epoch", 0))
+        if result.get(INFEASIBLE):
+            self.infeasible[trial.trial_id] = result[INFEASIBLE]
         self.compute_s += float(result.get("seconds", 0.0))
         value = result.get(self.metric)
         if value is not None and not math.isnan(value) and self.better(value):  # NaN: a trial over a limit
@@ -53,6 +58,10 @@ class Progress(tune.Callback):
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self.running.discard(trial.trial_id)
         epochs = self.epochs.get(trial.trial_id, 0)
+        if trial.trial_id in self.infeasible:
+            self.counts["infeasible"] = self.counts.get("infeasible", 0) + 1
+            self.write(f"trial {trial.trial_id} infeasible ({self.infeasible[trial.trial_id]}): not trained")
+            return
         kind = "done" if epochs >= self.max_t else "stopped early"
         self.counts[kind] += 1
         self.write(f"trial {trial.trial_id} {kind} after {epochs} epoch(s)")

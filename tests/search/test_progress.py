@@ -78,3 +78,18 @@ def test_the_estimate_is_the_soonest_end_among_trial_count_and_budgets(clock, ca
     view = Progress("val_f1", "max", num_trials=2, max_t=2)
     view.status()
     assert status_line(capsys).endswith("0 running")  # nothing finished, no budget: no estimate
+
+
+def test_a_trial_over_a_limit_is_counted_as_infeasible_and_never_the_best(clock, capsys):
+    view = Progress("val_f1", "max", num_trials=2, max_t=3)
+    a, b = trial("a", lr=0.01), trial("b", lr=0.1)
+    for t in (a, b):
+        view.on_trial_start(0, [], t)
+    view.on_trial_result(0, [], a, {"epoch": 0, "val_f1": float("nan"), "infeasible": "params 312,522 > 200,000"})
+    view.on_trial_complete(0, [], a)
+    assert "trial a infeasible (params 312,522 > 200,000): not trained" in capsys.readouterr().out
+    view.on_trial_result(0, [], b, {"epoch": 1, "val_f1": 0.5})
+    view.status()
+    line = status_line(capsys)
+    assert "1 infeasible" in line and "1 running" in line
+    assert view.best[1] == "b"
