@@ -9,3 +9,7 @@ NUM_CLASSES = 10
 
 # The validation metrics a trial reports every epoch, each with its better direction (Tune's "mode").
 METRIC_MODES = {"val_f1": "max", "val_accuracy": "max", "val_loss": "min", "val_robust_f1": "max"}
+
+# What a trained model costs to deploy, each measured by serving.footprint (lower is better): its parameter
+# count, the size of its exported TorchScript file and the median time of one forward pass.
+FOOTPRINT = ("params", "model_mb", "latency_ms")

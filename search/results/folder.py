@@ -8,6 +8,8 @@
     leaderboard.csv|.json|.md, report.md, figures/
     retrain/, retrain.json  the best configs retrained over seeds, and their summary
     best/               the exported best model (serving.export)
+    pareto/<trial>/     retrain.export: front: each retrained Pareto-front member exported
+    pareto.csv|.md      the feasible non-dominated trials (several objectives)
     ensemble/           the top retrained models as one (serving.ensemble)
     crossval/           k-fold cross-validation runs of the best configs
     warm_start.json     the previous experiment's trials given to the searcher (--warm-start)
@@ -34,6 +36,8 @@ BEST_DIR = "best"
 REPORT_FILE = "report.md"
 FIGURES_DIR = "figures"  # the report's PNGs
 LEADERBOARD = "leaderboard"  # .csv (every column), .json (records), .md (the varied hyperparameters)
+PARETO_FILE = "pareto"  # .csv and .md: the feasible non-dominated trials (search.results.front)
+PARETO_DIR = "pareto"  # retrain.export: front -> one exported model per retrained Pareto-front member
 ENSEMBLE_DIR = "ensemble"  # the top retrained models as one exported model (retrain.ensemble)
 CROSSVAL_DIR = "crossval"  # one Tune experiment per fold (retrain.cv_folds)
 WARM_START_FILE = "warm_start.json"  # the previous experiment's trials the searcher was given (--warm-start)
@@ -82,6 +86,10 @@ class ExperimentFolder:
     @property
     def best(self) -> Path:
         return self.root / BEST_DIR
+
+    @property
+    def pareto(self) -> Path:
+        return self.root / PARETO_DIR
 
     @property
     def ensemble(self) -> Path:

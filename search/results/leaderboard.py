@@ -11,8 +11,10 @@ from typing import Any
 
 import pandas as pd
 
+from common.constants import FOOTPRINT
 from search.results.atomic import atomic_write_text
 from search.results.folder import LEADERBOARD, PARAMS_FILE, RESULT_FILE, TUNE_DIR, ExperimentFolder, read_params
+from search.results.pareto import INFEASIBLE, costs, front_ranks
 from search.results.tables import HP, METRICS, readable, readable_retrained
 from search.results.tensorboard import flatten
 from search.space.spec import SearchSpec
@@ -80,7 +82,9 @@ def trial_row(trial_dir: Path, spec: SearchSpec) -> dict[str, Any]:
     error = last_error(trial_dir)
     metric, mode = spec.search.metric, spec.search.mode
     row: dict[str, Any] = {"trial_id": trial_dir.name}
-    if history:
+    if history and history[-1].get(INFEASIBLE):  # over a limit: measured, never trained
+        row.update(status=f"infeasible: {history[-1][INFEASIBLE]}", epochs=0, **{k: history[-1][k] for k in FOOTPRINT if k in history[-1]})
+    elif history:
         best = (max if mode == "max" else min)(history, key=lambda r: r[metric])
         epochs = history[-1]["epoch"]
         if epochs >= spec.scheduler.max_t:
@@ -93,6 +97,7 @@ def trial_row(trial_dir: Path, spec: SearchSpec) -> dict[str, Any]:
             epochs=epochs,
             **{m: best[m] for m in METRICS if m in best},  # experiments from before val_robust_f1 lack it
             params=best.get("params"),
+            **{k: best[k] for k in FOOTPRINT[1:] if k in best},  # model_mb, latency_ms: when the search measured them
             train_seconds=round(sum(r.get("seconds", 0.0) for r in history), 2),
             checkpoint=kept_checkpoint(best.get("checkpoint_path"), metric, mode) or tune_checkpoint(trial_dir, history, metric, mode),
         )
@@ -117,8 +122,26 @@ def trial_table(root: Path, spec: SearchSpec) -> pd.DataFrame:
         if column in table:
             table[column] = table[column].astype("Int64")
     table = table.sort_values(spec.search.metric, ascending=spec.search.mode == "min", na_position="last", kind="stable")
+    if len(spec.search.goals) > 1:  # Pareto fronts first, each by the first objective
+        table["front"] = fronts(table, spec.search.goals)
+        table = table.sort_values("front", na_position="last", kind="stable")
     table.insert(0, "rank", range(1, len(table) + 1))
     return table.reset_index(drop=True)
+
+
+def feasible(table: pd.DataFrame, goals: dict[str, str]) -> pd.Series:
+    """Trials with a value for every goal: trained, neither failed nor over a limit."""
+    ok = ~table["status"].astype(str).str.startswith(("failed", "infeasible", "not started"))
+    return ok & table.reindex(columns=list(goals)).notna().all(axis=1)
+
+
+def fronts(table: pd.DataFrame, goals: dict[str, str]) -> pd.Series:
+    """1 for the feasible trials on the Pareto front of ``goals``, 2 for the next front, ...; NA for the rest."""
+    out = pd.Series(pd.NA, index=table.index, dtype="Int64")
+    rows = table[feasible(table, goals)]
+    if not rows.empty:
+        out[rows.index] = front_ranks(costs(rows[list(goals)].to_numpy(float), list(goals.values()))) + 1
+    return out
 
 
 def searched_columns(table: pd.DataFrame, spec: SearchSpec) -> list[str]:
@@ -157,7 +180,9 @@ def write_leaderboard(root: Path, table: pd.DataFrame, spec: SearchSpec, retrain
     full = pd.concat([top, table], ignore_index=True) if not top.empty else table
     atomic_write_text(root / f"{LEADERBOARD}.csv", full.to_csv(index=False))
     atomic_write_text(root / f"{LEADERBOARD}.json", full.to_json(orient="records", indent=1))
-    text = f"# {spec.name}: trials by best {spec.search.metric}\n\n"
+    goals, metric = spec.search.goals, spec.search.metric
+    ranking = f"Pareto front over {', '.join(goals)}, then best {metric}" if len(goals) > 1 else f"best {metric}"
+    text = f"# {spec.name}: trials by {ranking}\n\n"
     previous = ExperimentFolder(root).read_warm_start()
     if previous:
         text += (f"The searcher also knew {len(previous)} finished trials of {', '.join(sorted({t['source'] for t in previous}))} "

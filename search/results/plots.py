@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from search.results.atomic import atomic_write_bytes
+from search.results.folder import FIGURES_DIR
 
 DPI = 110
 
@@ -80,3 +81,10 @@ def confusion(matrix: Sequence[Sequence[int]], title: str) -> Figure:
     ax.set_yticks(ticks)
     ax.set(xlabel="predicted", ylabel="true", title=title)
     return fig
+
+
+def figure(fig: Figure, root: Path, name: str, alt: str) -> str:
+    """Write ``fig`` under figures/ and return its markdown image (a relative link: the folder may move)."""
+    relative = f"{FIGURES_DIR}/{name}.png"
+    save_png(fig, root / relative)
+    return f"![{alt}]({relative})\n"

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from search.results.atomic import atomic_write_text
-from search.results.folder import FIGURES_DIR, REPORT_FILE, RETRAIN_FILE, TUNE_DIR, ExperimentFolder, read_params
+from search.results.folder import REPORT_FILE, RETRAIN_FILE, TUNE_DIR, ExperimentFolder, read_params
+from search.results.front import front_section
 from search.results.importance import Conditional, NoImportance, importances
 from search.results.leaderboard import (
     HP,
@@ -29,10 +29,10 @@ from search.results.leaderboard import (
 )
 from search.results.plots import (
     confusion,
+    figure,
     importance_bars,
     learning_curves,
     rung_survival,
-    save_png,
 )
 from search.space.resolve import SAMPLED
 from search.space.spec import SchedulerSection, SearchSpec
@@ -54,15 +54,16 @@ def write_report(root: Path, spec: SearchSpec, table: pd.DataFrame) -> Path:
     trial_ids = list(table["trial_id"]) if not table.empty else []
     histories = {t: read_history(root / TUNE_DIR / t) for t in trial_ids}
     retrained = read_retrained(root)
-    sections = [
+    sections = [s for s in [
         overview(spec, table),
+        front_section(root, spec, table),
         curves_section(root, spec, histories),
         rungs_section(root, spec.scheduler, histories),
         importance_section(root, spec, table),
         retrained_section(retrained),
         ablation_section(retrained, table),
         confusion_section(root, retrained),
-    ]
+    ] if s]
     path = root / REPORT_FILE
     atomic_write_text(path, "\n".join(sections))
     return path
@@ -73,18 +74,11 @@ def read_retrained(root: Path) -> dict[str, Any] | None:
     return ExperimentFolder(root).read_retrained()
 
 
-def figure(fig: Figure, root: Path, name: str, alt: str) -> str:
-    """Write ``fig`` under figures/ and return its markdown image (a relative link: the folder may move)."""
-    relative = f"{FIGURES_DIR}/{name}.png"
-    save_png(fig, root / relative)
-    return f"![{alt}]({relative})\n"
-
-
 def overview(spec: SearchSpec, table: pd.DataFrame) -> str:
     text = f"# {spec.name}: search report\n\n"
     if table.empty:
         return text + "No trials: the search stopped before its first trial started.\n"
-    kinds = table["status"].str.replace(r" at epoch \d+$", "", regex=True).value_counts()
+    kinds = table["status"].str.replace(r"( at epoch \d+|: .*)$", "", regex=True).value_counts()
     return text + (
         f"{len(table)} trials ({', '.join(f'{n} {kind}' for kind, n in kinds.items())}), ranked by their best "
         f"{spec.search.metric} ({spec.search.mode}) over up to {spec.scheduler.max_t} epochs each. "

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from common.constants import METRIC_MODES
+from common.constants import FOOTPRINT, METRIC_MODES
 
 HP = "hp."  # prefix of the hyperparameter columns of leaderboard.csv / .json
 METRICS = tuple(METRIC_MODES)
@@ -63,6 +63,8 @@ def readable(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     """``table`` (leaderboard rows, best first) with the columns a person reads, as strings."""
     metrics = [metric, *(m for m in METRICS if m != metric)]
     out = pd.DataFrame({"rank": table["rank"].astype(str), "trial": table["trial_id"]})
+    if "front" in table:  # several objectives: the Pareto front each trial is on
+        out.insert(1, "front", table["front"].map(compact))
     if "source" in table and (table["source"] != "sampled").any():  # warm-start trials say where they came from
         out["source"] = table["source"]
     out["status"] = table["status"].map(status)
@@ -73,6 +75,9 @@ def readable(table: pd.DataFrame, metric: str) -> pd.DataFrame:
         out["epochs (best)"] = [f"{e} ({b})" if pd.notna(b) else str(e) for e, b in zip(table["epochs"], table["best_epoch"])]
     if "params" in table:
         out["params"] = table["params"].map(count)
+    for measure in FOOTPRINT[1:]:  # model_mb, latency_ms: when the search measured them
+        if measure in table:
+            out[measure] = table[measure].map(compact)
     if "train_seconds" in table:
         out["time"] = table["train_seconds"].map(lambda s: "" if pd.isna(s) else f"{s:.1f} s")
     varied = [c for c in table if c.startswith(HP) and table[c].astype(str).nunique() > 1]

@@ -1,11 +1,13 @@
 """A concise progress view a person can follow, in place of Ray's verbose tables."""
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
 from ray import tune
 
+from search.results.pareto import INFEASIBLE
 from search.runtime.budget import ComputeBudget
 
 
@@ -34,6 +36,7 @@ class Progress(tune.Callback):
         self.counts = {"done": 0, "stopped early": 0, "failed": 0}
         self.running: set[str] = set()
         self.epochs: dict[str, int] = {}
+        self.infeasible: dict[str, str] = {}  # trial -> the limit its model broke (search.pareto.INFEASIBLE)
         self.best: tuple[float, str, dict[str, Any]] | None = None
 
     def better(self, value: float) -> bool:
@@ -46,10 +49,12 @@ class Progress(tune.Callback):
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         self.epochs[trial.trial_id] = int(result.get("epoch", 0))
+        if result.get(INFEASIBLE):
+            self.infeasible[trial.trial_id] = result[INFEASIBLE]
         if self.budget is not None:
             self.spent += float(result.get(self.budget[1].key, 0.0))
         value = result.get(self.metric)
-        if value is not None and self.better(value):
+        if value is not None and not math.isnan(value) and self.better(value):  # NaN: a trial over a limit
             self.best = (value, trial.trial_id, trial.config)
         if time.monotonic() - self.last_print > self.every_s:
             self.status()
@@ -57,6 +62,10 @@ class Progress(tune.Callback):
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self.running.discard(trial.trial_id)
         epochs = self.epochs.get(trial.trial_id, 0)
+        if trial.trial_id in self.infeasible:
+            self.counts["infeasible"] = self.counts.get("infeasible", 0) + 1
+            self.write(f"trial {trial.trial_id} infeasible ({self.infeasible[trial.trial_id]}): not trained")
+            return
         kind = "done" if epochs >= self.max_t else "stopped early"
         self.counts[kind] += 1
         self.write(f"trial {trial.trial_id} {kind} after {epochs} epoch(s)")

@@ -1,11 +1,13 @@
 """After the search: retrain the best configs with several seeds, evaluate them on held-out data, export.
 
-The best ``retrain.top_k`` trials are retrained for the full epoch budget on train + validation with
+The best ``retrain.top_k`` feasible trials (with several objectives: members spread along the Pareto front,
+``search.results.front``) are retrained for the full epoch budget on train + validation with
 ``retrain.seeds`` seeds (and the best one also as ``image_only`` and ``audio_only``, to show what fusion
 gains), as Ray Train runs scheduled by Tune, the way the search's trials run (in-process or distributed), so
 they use the cluster's GPUs. Each run's final model is
 evaluated on the labelled test set, or, without one, on the validation split (trained on train only).
-The first seed of the best config is exported to ``results/<name>/best/``.
+The first seed of the best config (the best first objective) is exported to ``results/<name>/best/``, and
+with ``retrain.export: front`` that of every retrained config to ``results/<name>/pareto/<trial_id>/``.
 """
 from __future__ import annotations
 
@@ -26,7 +28,6 @@ from data_utils.preprocess import Preprocessor, audio_shape
 from models import build_model
 from search.results.atomic import atomic_write_text
 from search.results.folder import (
-    BEST_DIR,
     CHECKPOINT_FILE,
     PARAMS_FILE,
     RETRAIN_DIR,
@@ -35,6 +36,7 @@ from search.results.folder import (
     ExperimentFolder,
     read_params,
 )
+from search.results.front import retrain_trials
 from search.results.leaderboard import read_history
 from search.runtime.crossval import run_cross_validation
 from search.runtime.tuner import train_runs
@@ -52,8 +54,7 @@ def concat(a: Split, b: Split) -> Split:
 def retrain_runs(spec: SearchSpec, root: Path, table: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """{run name: {"source", "variant", "seed", "config"}} for every retraining run."""
     runs = {}
-    done = table[table["status"] != "failed"].head(spec.retrain.top_k)
-    for i, trial_id in enumerate(done["trial_id"]):
+    for i, trial_id in enumerate(retrain_trials(table, spec)):
         base = spec.trial_config(read_params(root / TUNE_DIR / trial_id))
         variants = {"fused": base}
         if spec.retrain.ablation and i == 0:
@@ -97,7 +98,8 @@ def run_retraining(
     print(f"\nretraining {len(runs)} run(s) for {spec.scheduler.max_t} epochs; evaluated on the {evaluated_on} split")
     out = root / RETRAIN_DIR
     configs = {name: run["config"] for name, run in runs.items()}
-    train_runs(spec, out, ray.put({"train": train_split, "val": eval_split}), configs, use_gpu, gpus)
+    # measure=False: a retrained config passed the limits once; a noisy latency must not drop it now
+    train_runs(spec, out, ray.put({"train": train_split, "val": eval_split}), configs, use_gpu, gpus, measure=False)
 
     rows, models = [], {}
     for trial_dir in sorted((out / TUNE_DIR).iterdir()):
@@ -124,6 +126,9 @@ def run_retraining(
             summary["ensemble"] = ensemble
     atomic_write_text(root / RETRAIN_FILE, json.dumps(summary, indent=1))
     export_best(root, runs, rows, models, summary, splits["source"])
+    if spec.retrain.export == "front":
+        for source in dict.fromkeys(r["source"] for r in rows if r["variant"] == "fused"):
+            export_source(ExperimentFolder(root).pareto / source, source, runs, rows, models, summary, splits["source"])
     return summary
 
 
@@ -141,12 +146,16 @@ def summarize(rows: list[dict[str, Any]], evaluated_on: str) -> dict[str, Any]:
 
 
 def export_best(root: Path, runs: dict, rows: list[dict], models: dict, summary: dict, data_source: str) -> None:
+    if any(r["variant"] == "fused" for r in rows):
+        export_source(ExperimentFolder(root).best, summary["configs"][0]["source"], runs, rows, models, summary, data_source)
+
+
+def export_source(out: Path, source: str, runs: dict, rows: list[dict], models: dict, summary: dict, data_source: str) -> None:
+    """Export the first seed retrained of trial ``source`` (or, if none finished, the best config's) to ``out``."""
     from serving.export import export_model
 
     best = [r for r in rows if r["variant"] == "fused"]
-    if not best:
-        return
-    first = min(best, key=lambda r: (r["source"] != summary["configs"][0]["source"], r["seed"]))
+    first = min(best, key=lambda r: (r["source"] != source, r["seed"]))
     model, pre = models[first["run"]]
     group = next(g for g in summary["configs"] if g["source"] == first["source"] and g["variant"] == "fused")
     metrics = {
@@ -156,5 +165,5 @@ def export_best(root: Path, runs: dict, rows: list[dict], models: dict, summary:
         f"f1_mean_over_{group['seeds']}_seeds": group["f1_mean"], "f1_std": group["f1_std"],
         "accuracy_mean": group["accuracy_mean"], "accuracy_std": group["accuracy_std"],
     }
-    path = export_model(root / BEST_DIR, parse_trial_config(runs[first["run"]]["config"]), model, pre, metrics)
-    print(f"best model exported to {path}")
+    path = export_model(out, parse_trial_config(runs[first["run"]]["config"]), model, pre, metrics)
+    print(f"model of trial {first['source']} exported to {path}")

@@ -5,6 +5,7 @@ plus the points it must try first (a grid's every point). Adding one is a functi
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +19,10 @@ from ray.tune.schedulers import (
     TrialScheduler,
 )
 
+from search.runtime.moasha import MultiObjectiveASHA
 from search.space.grid import grid_points
 from search.space.params import optuna_values
-from search.space.spec import SchedulerSection, SearchSpec
+from search.space.spec import SearchSpec
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class Strategy:
 
 
 SEARCHERS: dict[str, Callable[[SearchSpec], Strategy]] = {}
-SCHEDULERS: dict[str, Callable[[SchedulerSection], TrialScheduler]] = {}
+SCHEDULERS: dict[str, Callable[[SearchSpec], TrialScheduler]] = {}
 
 
 def _register(registry: dict[str, Callable], name: str) -> Callable[[Callable], Callable]:
@@ -85,25 +87,49 @@ def _qmc(spec: SearchSpec) -> Strategy:
     ))
 
 
+class PicklableNSGAII(optuna.samplers.NSGAIISampler):
+    """Optuna 5's NSGA-II sampler holds a ``threading.Lock``, which pickle refuses, and Tune pickles the searcher
+    with the experiment's state (so ``--resume`` has it): the lock is left out and made anew on unpickling.
+    ``tests/search/runtime/test_strategies.py`` notices when Optuna's own sampler pickles."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_thread_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._thread_lock = threading.Lock()
+
+
+@_register(SEARCHERS, "nsga2")
+def _nsga2(spec: SearchSpec) -> Strategy:
+    s = spec.searcher
+    return Strategy(PicklableNSGAII(population_size=s.population_size, seed=s.seed))
+
+
 # Schedulers count epochs done, not Tune's iterations: a trial retried or restored resumes from its
 # checkpoint, and Tune's count starts again at 1.
 
 @_register(SCHEDULERS, "asha")
-def _asha(sc: SchedulerSection) -> TrialScheduler:
+def _asha(spec: SearchSpec) -> TrialScheduler:
+    sc, goals = spec.scheduler, spec.search.goals
+    if len(goals) > 1:  # at each rung, the best non-dominated fronts go on (search.runtime.moasha)
+        return MultiObjectiveASHA(goals, "epoch", sc.max_t, sc.grace_period, sc.reduction_factor)
     return ASHAScheduler(time_attr="epoch", max_t=sc.max_t, grace_period=sc.grace_period, reduction_factor=sc.reduction_factor)
 
 
 @_register(SCHEDULERS, "hyperband")
-def _hyperband(sc: SchedulerSection) -> TrialScheduler:
+def _hyperband(spec: SearchSpec) -> TrialScheduler:
+    sc = spec.scheduler
     # Synchronous HyperBand pauses trials at each rung; a paused trial resumes from its last checkpoint.
     return HyperBandScheduler(time_attr="epoch", max_t=sc.max_t, reduction_factor=sc.reduction_factor)
 
 
 @_register(SCHEDULERS, "median")
-def _median(sc: SchedulerSection) -> TrialScheduler:
+def _median(spec: SearchSpec) -> TrialScheduler:
+    sc = spec.scheduler
     return MedianStoppingRule(time_attr="epoch", grace_period=sc.grace_period)
 
 
 @_register(SCHEDULERS, "none")
-def _none(sc: SchedulerSection) -> TrialScheduler:
+def _none(spec: SearchSpec) -> TrialScheduler:
     return FIFOScheduler()

@@ -22,9 +22,9 @@ import ray.train
 from ray import tune
 from ray.tune.integration.ray_train import TuneReportCallback
 from ray.tune.search import BasicVariantGenerator, Searcher
-from ray.tune.search.optuna import OptunaSearch
 
 from search.results.folder import TENSORBOARD_DIR, TRAIN_DIR, TUNE_DIR
+from search.runtime.goals_search import GoalSearch
 from search.runtime.ray_workarounds import ReleaseTrainResources
 from search.runtime.strategies import SCHEDULERS, SEARCHERS
 from search.runtime.torch_trainer import make_trainer
@@ -76,7 +76,8 @@ class DefineByRun:
 
 def make_searcher(spec: SearchSpec, previous: Sequence[Mapping[str, Any]] = ()) -> Searcher:
     """Optuna over the define-by-run space with the sampler that ``searcher.name`` names
-    (``search.runtime.strategies``), or a grid over the presets of a preset file.
+    (``search.runtime.strategies``; one or several objectives, limits: ``search.runtime.goals_search``), or a
+    grid over the presets of a preset file.
 
     Args:
         previous: finished trials of an earlier experiment ({"sampled", "value", "source"}), which the
@@ -92,12 +93,15 @@ def make_searcher(spec: SearchSpec, previous: Sequence[Mapping[str, Any]] = ()) 
     strategy = SEARCHERS[spec.searcher.name](spec)
     # The study is made here, not by OptunaSearch, so that it starts with the warm start's trials.
     storage = optuna.storages.InMemoryStorage()
-    study = optuna.create_study(storage=storage, study_name=STUDY, direction="maximize" if spec.search.mode == "max" else "minimize")
+    directions = ["maximize" if mode == "max" else "minimize" for mode in spec.search.goals.values()]
+    study = optuna.create_study(storage=storage, study_name=STUDY, directions=directions)
     add_previous(study, spec.params, previous)
     enqueue_presets(study, spec.params, spec.warm_points)
-    return OptunaSearch(
-        space=DefineByRun(spec.params), metric=spec.search.metric, mode=spec.search.mode, sampler=strategy.sampler,
-        points_to_evaluate=list(strategy.points) or None, storage=storage, study_name=STUDY,
+    goals = spec.search.goals
+    metric, mode = (list(goals), list(goals.values())) if len(goals) > 1 else (spec.search.metric, spec.search.mode)
+    return GoalSearch(
+        space=DefineByRun(spec.params), metric=metric, mode=mode, sampler=strategy.sampler,
+        points_to_evaluate=list(strategy.points) or None, storage=storage, study_name=STUDY, limits=spec.search.constraints,
     )
 
 
@@ -108,7 +112,7 @@ def param_space(spec: SearchSpec) -> dict[str, Any]:
 
 
 def make_scheduler(spec: SearchSpec) -> tune.schedulers.TrialScheduler:
-    return SCHEDULERS[spec.scheduler.name](spec.scheduler)
+    return SCHEDULERS[spec.scheduler.name](spec)
 
 
 def trial_resources(spec: SearchSpec, gpus: float) -> dict[str, float]:
@@ -131,7 +135,7 @@ def tune_checkpoints(spec: SearchSpec, keep_best: bool = True) -> tune.Checkpoin
 
 def make_driver(
     spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, use_gpu: bool, gpus: float,
-    resolve: Callable[[dict], dict] | None = None, keep_best: bool = True,
+    resolve: Callable[[dict], dict] | None = None, keep_best: bool = True, measure: bool = True,
 ) -> Callable[[dict], None]:
     """The Tune function trainable of one trial: build the trial's config and run its Ray Train run.
 
@@ -142,6 +146,8 @@ def make_driver(
     Args:
         resolve: Tune's trial config -> the full trial config (default: the space's fixed + sampled values).
         keep_best: keep the best epoch's checkpoint by the search metric (and the latest); else the latest.
+        measure: measure the footprint the space asks for and hold each trial to its limits (a retrained
+            config passed them once: a noisy latency must not drop it now).
     """
     res = spec.resources
     resolve = resolve or spec.resolver()
@@ -156,6 +162,7 @@ def make_driver(
         resources_per_worker=None if in_process else {"CPU": res.cpus_per_worker, **({"GPU": gpus} if use_gpu else {})},
     )
     threads = max(1, int(res.cpus_per_worker))
+    footprint = None if not measure else {"measure": spec.search.footprint, "limits": dict(spec.search.constraints), "latency_batch": spec.search.latency_batch}
 
     def driver(sampled: dict[str, Any]) -> None:
         started = time.time()
@@ -174,7 +181,7 @@ def make_driver(
             train_loop_per_worker,
             train_loop_config={
                 "trial": resolve(sampled), "data": [data_ref], "threads": threads, "t_driver": started,
-                "tensorboard": str(root / TENSORBOARD_DIR / trial_id),
+                "tensorboard": str(root / TENSORBOARD_DIR / trial_id), "footprint": footprint,
                 "session": "in_process" if in_process else "distributed",
             },
             scaling_config=scaling,
@@ -227,10 +234,11 @@ def make_tuner(
 
 def train_runs(
     spec: SearchSpec, out: Path, data_ref: ray.ObjectRef, configs: dict[str, dict[str, Any]], use_gpu: bool, gpus: float,
+    measure: bool = True,
 ) -> None:
     """One Ray Train run per config ({run name: trial config}), on ``data_ref``'s train part, each reporting
-    its scores on its val part; their final weights are kept, under ``out``."""
-    driver = make_driver(spec, data_ref, out, use_gpu, gpus, resolve=lambda s: configs[s["run"]], keep_best=False)
+    its scores on its val part; their final weights are kept, under ``out`` (``measure``: as ``make_driver``)."""
+    driver = make_driver(spec, data_ref, out, use_gpu, gpus, resolve=lambda s: configs[s["run"]], keep_best=False, measure=measure)
     make_tuner(
         driver, out, {"run": tune.grid_search(list(configs))},
         resources=trial_resources(spec, gpus if use_gpu else 0.0), in_process=spec.resources.in_process,

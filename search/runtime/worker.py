@@ -35,13 +35,18 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
         config: {"trial": nested trial config, "data": [ObjectRef of {"train": Split, "val": Split}],
                  "threads": intra-op threads for torch, "t_driver": when the trial's driver started,
                  "tensorboard": this trial's TensorBoard run folder, or None,
-                 "session": a key of ``search.runtime.trial_session.SESSIONS``}
+                 "session": a key of ``search.runtime.trial_session.SESSIONS``,
+                 "footprint": None, or {"measure": FOOTPRINT names, "limits": {name: upper limit},
+                 "latency_batch": int}: measured before the first epoch and reported with every epoch;
+                 a trial over a limit reports them once, at epoch 0, with why, and is not trained}
     """
     worker_start = time.time()
     import ray.train.torch
     import torch
 
+    from common.constants import METRIC_MODES
     from models.classifier import to_dict
+    from search.results.pareto import INFEASIBLE, broken_limits
     from search.results.tensorboard import TrialBoard, flatten
     from search.space.spec import parse_trial_config
     from training.trainer import train
@@ -60,12 +65,20 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     placement_group = session.placement_group()
     # Wall-clock marks of the trial's start-up, reported with every epoch: where per-trial overhead goes.
     startup = {"t_driver": config.get("t_driver", worker_start), "t_worker": worker_start, "t_ready": time.time()}
+    device = ray.train.torch.get_device()
+    measured = measure_footprint(trial, config.get("footprint"), device)
+    broken = broken_limits(measured, config["footprint"]["limits"]) if measured else None
+    if broken:
+        # Every metric the searcher and scheduler expect, none measured: the searcher hears of the limit.
+        session.report({"epoch": 0, INFEASIBLE: broken, **dict.fromkeys(METRIC_MODES, float("nan")), **measured})
+        session.tidy()
+        return
     board = TrialBoard(config["tensorboard"], flatten(to_dict(trial))) if rank == 0 and config.get("tensorboard") else None
 
     def report(metrics: dict[str, float], state: Any) -> None:
         for hook in EPOCH_HOOKS:
             hook(config["trial"], run_name, int(metrics["epoch"]))
-        metrics = {**metrics, **startup, "node_id": node, "pid": os.getpid(), PG_KEY: placement_group}
+        metrics = {**metrics, **measured, **startup, "node_id": node, "pid": os.getpid(), PG_KEY: placement_group}
         if board is not None:
             board.log(metrics)
         if rank != 0:
@@ -76,8 +89,26 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
             session.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(d))
 
     try:
-        train(trial, splits["train"], splits["val"], device=ray.train.torch.get_device(), on_epoch=report, resume=resume)
+        train(trial, splits["train"], splits["val"], device=device, on_epoch=report, resume=resume)
     finally:
         if board is not None:
             board.close()
         session.tidy()
+
+
+def measure_footprint(trial: Any, footprint: dict[str, Any] | None, device: Any) -> dict[str, float]:
+    """The trial's FOOTPRINT measures that the search asks for ({} for none); with several workers, rank
+    0's on every rank, so that all agree on whether the trial trains."""
+    if not footprint or not footprint["measure"]:
+        return {}
+    import torch
+
+    from serving.footprint import trial_footprint
+    from training.trainer import distributed_rank
+
+    measured = trial_footprint(trial, footprint["measure"], device, footprint["latency_batch"])
+    if distributed_rank()[1] > 1:
+        shared = [measured]
+        torch.distributed.broadcast_object_list(shared, src=0)
+        measured = shared[0]
+    return measured

@@ -14,12 +14,12 @@ from typing import Any, Literal
 import numpy as np
 import yaml
 
-from common.constants import METRIC_MODES
+from common.constants import FOOTPRINT, METRIC_MODES
+from search.space.checks import OBJECTIVE_MODES, check_goals, check_warm_start
 from search.space.grid import size_search_to_grid
 from search.space.params import Param, RecordingSuggester, parse_params, sample
 from search.space.resolve import TrialResolver, deep_merge, unflatten
 from search.space.typed_config import ConfigError, check_keys, from_dict
-from search.space.warm_start import load_presets, warm_preset
 from training.config import TrialConfig
 
 VALIDATION_DRAWS = 64
@@ -38,13 +38,17 @@ class DataSection:
             raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
 
 
-
-
 @dataclass(frozen=True)
 class SearchSection:
     # val_robust_f1: mean macro F1 on clean, audio-missing and image-missing validation inputs (training.trainer)
-    metric: Literal["val_f1", "val_accuracy", "val_loss", "val_robust_f1"] = "val_f1"
-    mode: Literal["max", "min"] = "max"
+    metric: Literal["val_f1", "val_accuracy", "val_loss", "val_robust_f1"] | None = None  # default val_f1
+    mode: Literal["max", "min"] | None = None  # default: the metric's direction
+    # or several goals at once, {name: max|min} (2 or 3 of OBJECTIVE_MODES): the search looks for the Pareto
+    # front; the first objective is what "best" means where one trial must be picked (metric and mode).
+    objectives: dict[str, Literal["max", "min"]] | None = None
+    # upper limits on FOOTPRINT names: a trial over one is not trained and counts as infeasible
+    constraints: dict[str, float] = field(default_factory=dict)
+    latency_batch: int = 1  # samples per forward pass when latency_ms is measured
     num_samples: int = 16  # trials
     max_concurrent_trials: int = 2
     time_budget_s: float | None = None  # stop the search after this many seconds of wall time
@@ -69,22 +73,43 @@ class SearchSection:
                              "(budget_sample_epochs to compare searches, compute_budget_s for seconds)")
         if self.max_failures < 0:
             raise ValueError(f"max_failures must be >= 0, got {self.max_failures}")
-        if self.mode != METRIC_MODES[self.metric]:
+        if self.latency_batch < 1:
+            raise ValueError(f"latency_batch must be >= 1, got {self.latency_batch}")
+        check_goals(self.objectives, self.constraints, self.metric, self.mode)
+        # metric and mode always hold the (first) goal: what ranks the leaderboard and picks the best trial
+        metric = next(iter(self.objectives)) if self.objectives else self.metric or "val_f1"
+        object.__setattr__(self, "metric", metric)
+        object.__setattr__(self, "mode", self.mode or OBJECTIVE_MODES[metric])
+        if self.mode != METRIC_MODES.get(self.metric, self.mode):
             raise ValueError(f"mode {self.mode!r} does not fit metric {self.metric!r} (loss: min; F1, accuracy: max)")
+
+    @property
+    def goals(self) -> dict[str, str]:
+        """{name: "max" or "min"}: the objectives, or the one metric."""
+        return dict(self.objectives) if self.objectives else {self.metric: self.mode}
+
+    @property
+    def footprint(self) -> tuple[str, ...]:
+        """The FOOTPRINT names a trial must measure before training: in an objective or a limit."""
+        return tuple(name for name in FOOTPRINT if name in self.goals or name in self.constraints)
 
 
 @dataclass(frozen=True)
 class SearcherSection:
-    # Optuna's samplers (search.strategies): TPE, random, every point of a grid (num_samples: its size),
-    # Gaussian process, CMA-ES, quasi-Monte Carlo
-    name: Literal["tpe", "random", "grid", "gp", "cmaes", "qmc"] = "tpe"
+    # Optuna's samplers (search.runtime.strategies): TPE (multi-objective with search.objectives), random, every
+    # point of a grid (num_samples: its size), Gaussian process, CMA-ES, quasi-Monte Carlo, NSGA-II
+    name: Literal["tpe", "random", "grid", "gp", "cmaes", "qmc", "nsga2"] = "tpe"
     multivariate: bool = True  # TPE models parameters jointly
     n_startup_trials: int = 8  # random trials before TPE, GP or CMA-ES takes over
+    # NSGA-II's generation size (Optuna's default, 50, is more trials than most searches here run)
+    population_size: int = 8
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.n_startup_trials < 0:
             raise ValueError(f"n_startup_trials must be >= 0, got {self.n_startup_trials}")
+        if self.population_size < 2:
+            raise ValueError(f"population_size must be >= 2, got {self.population_size}")
 
 
 @dataclass(frozen=True)
@@ -140,8 +165,10 @@ class RetrainSection:
     top_k: int = 1  # best trials to retrain on train + validation for the full epoch budget
     seeds: int = 3  # seeds per retrained config: metrics are reported as mean +- std
     ablation: bool = True  # also retrain the best config as image_only and audio_only
-    cv_folds: int = 0  # k >= 2: also k-fold cross-validate the top_k configs on train + validation (search.crossval)
-    ensemble: int = 0  # k >= 2: also export the top k retrained models as one, averaging their probabilities (search.ensemble)
+    cv_folds: int = 0  # k >= 2: also k-fold cross-validate the top_k configs on train + validation (search.runtime.crossval)
+    ensemble: int = 0  # k >= 2: also export the top k retrained models as one, averaging their probabilities (serving.ensemble)
+    # best: export the best config to best/; front: also every retrained Pareto-front member to pareto/<trial_id>/
+    export: Literal["best", "front"] = "best"
 
     def __post_init__(self) -> None:
         if self.top_k < 0:
@@ -155,6 +182,9 @@ class RetrainSection:
         if self.seeds < 1:
             raise ValueError(f"seeds must be >= 1, got {self.seeds}")
 
+
+# Schedulers that stop trials by several objectives (asha: search.moasha's multi-objective ASHA), or none.
+MULTI_OBJECTIVE_SCHEDULERS = ("asha", "none")
 
 SECTIONS = {
     "data": DataSection,
@@ -263,29 +293,13 @@ def parse_spec(raw: Mapping[str, Any], default_name: str) -> SearchSpec:
     presets = parse_presets(raw.get("presets"), params)
     if any("epochs" in (c.get("train") or {}) for c in (fixed, *presets.values())) or any(p.key == "train.epochs" for p in params):
         raise ConfigError("train.epochs", "is set by scheduler.max_t (the epoch budget of every trial); remove it")
+    if len(sections["search"].goals) > 1 and sections["scheduler"].name not in MULTI_OBJECTIVE_SCHEDULERS:
+        raise ConfigError("scheduler.name", f"{sections['scheduler'].name!r} compares one metric; with search.objectives use one of: {', '.join(MULTI_OBJECTIVE_SCHEDULERS)}")
     warm_presets, warm_points = check_warm_start(sections, params, presets)
     spec = SearchSpec(name=name, fixed=fixed, params=tuple(params), presets=presets, warm_presets=warm_presets,
                       warm_points=warm_points, **sections)
     validate_trials(spec)
     return spec
-
-
-def check_warm_start(
-    sections: Mapping[str, Any], params: list[Param], presets: Mapping[str, Any]
-) -> tuple[dict[str, Mapping[str, Any]], dict[str, Mapping[str, Any]]]:
-    """search.warm_start's presets as full configs, and their sampled values: each one the space can express."""
-    names = sections["search"].warm_start
-    if not names:
-        return {}, {}
-    if presets or not params:
-        raise ConfigError("search.warm_start", "starts a search from presets: this file searches no space")
-    if sections["searcher"].name == "grid":
-        raise ConfigError("search.warm_start", "a grid runs every point of its space already: remove warm_start")
-    if len(names) > sections["search"].num_samples:
-        raise ConfigError("search.warm_start", f"{len(names)} presets, but only {sections['search'].num_samples} trials "
-                          "(search.num_samples), which include them: raise num_samples or start from fewer presets")
-    warm = {name: warm_preset(params, name, preset) for name, preset in load_presets(names).items()}
-    return {name: full for name, (full, _) in warm.items()}, {name: point for name, (_, point) in warm.items()}
 
 
 def parse_presets(presets: Any, params: list[Param]) -> dict[str, Mapping[str, Any]]:

@@ -93,6 +93,8 @@ def from_dict(cls: type[T], data: Any, path: str = "") -> T:
         raise ConfigError(join(path, missing[0]), "required key is missing")
     try:
         return cls(**values)
+    except ConfigError as e:  # a check that names the key inside ``cls`` it is about
+        raise ConfigError(join(path, e.path), e.message) from None
     except (ValueError, TypeError) as e:
         raise ConfigError(path, str(e)) from None
 
@@ -128,8 +130,11 @@ def convert(tp: Any, value: Any, path: str) -> Any:
     if origin in (Union, types.UnionType):
         if value is None and type(None) in args:
             return None
+        options = [a for a in args if a is not type(None)]
+        if len(options) == 1:  # an optional value: its own error, with the key path inside it
+            return convert(options[0], value, path)
         errors = []
-        for arg in (a for a in args if a is not type(None)):
+        for arg in options:
             try:
                 return convert(arg, value, path)
             except ConfigError as e:
@@ -139,6 +144,10 @@ def convert(tp: Any, value: Any, path: str) -> Any:
         if value not in args or isinstance(value, bool) != any(isinstance(a, bool) for a in args):
             raise ConfigError(path, f"got {value!r}; valid: {', '.join(map(repr, args))}")
         return value
+    if origin in (dict, Mapping):
+        if not isinstance(value, Mapping) or not value:
+            raise ConfigError(path, f"expected a mapping {{name: value}}, got {type(value).__name__} {value!r}")
+        return {convert(args[0], k, path): convert(args[1], v, join(path, str(k))) for k, v in value.items()}
     if origin in (tuple, list):
         if not isinstance(value, (list, tuple)):
             raise ConfigError(path, f"expected a list, got {type(value).__name__} {value!r}")

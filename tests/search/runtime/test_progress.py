@@ -91,3 +91,18 @@ def test_a_budget_of_sample_epochs_shows_the_work_spent(clock, capsys):
     view.on_trial_complete(0, [], t)
     # a quarter of the work in 60 s: 180 s to go, sooner than the trial count's end
     assert "work 1M/4M sample-epochs, ~3m00s left" in status_line(capsys)
+
+
+def test_a_trial_over_a_limit_is_counted_as_infeasible_and_never_the_best(clock, capsys):
+    view = Progress("val_f1", "max", num_trials=2, max_t=3)
+    a, b = trial("a", lr=0.01), trial("b", lr=0.1)
+    for t in (a, b):
+        view.on_trial_start(0, [], t)
+    view.on_trial_result(0, [], a, {"epoch": 0, "val_f1": float("nan"), "infeasible": "params 312,522 > 200,000"})
+    view.on_trial_complete(0, [], a)
+    assert "trial a infeasible (params 312,522 > 200,000): not trained" in capsys.readouterr().out
+    view.on_trial_result(0, [], b, {"epoch": 1, "val_f1": 0.5})
+    view.status()
+    line = status_line(capsys)
+    assert "1 infeasible" in line and "1 running" in line
+    assert view.best[1] == "b"

@@ -6,6 +6,7 @@ import pickle
 import typing
 from pathlib import Path
 
+import optuna
 import pytest
 
 from search.runtime.strategies import SCHEDULERS, SEARCHERS
@@ -87,6 +88,12 @@ def test_each_searcher_drives_the_conditional_space_as_tune_does(tmp_path, searc
     assert sum(t.state.is_finished() for t in study.trials) == 8
     if searcher == "grid":  # the first points of the grid, in order, none twice
         assert seen == grid_points(spec.params)[:8]
+
+
+def test_optunas_nsga2_sampler_still_refuses_pickle():
+    """The canary of PicklableNSGAII: when Optuna's own sampler pickles, the subclass can go."""
+    with pytest.raises(TypeError, match="lock"):
+        pickle.dumps(optuna.samplers.NSGAIISampler(population_size=8, seed=0))
 
 
 @pytest.mark.parametrize("name", sorted(SCHEDULERS))
