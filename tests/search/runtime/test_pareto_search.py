@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from search.run import main
-from tests.search.test_search_ray import SMOKE, search_trials
+from tests.helpers import SMOKE, search_trials
 
 pytestmark = pytest.mark.ray
 LIMIT = 50_000  # parameters: smoke.yaml's gated fusion has 71,722, its other fusions under 30,000
