@@ -25,11 +25,11 @@ run: setup
 # the machine allows it (tests/loopback_only.sh); the 15 slowest tests are printed. `make test-fast` skips the
 # tests that start Ray or run a search end to end (markers `ray`, `slow`).
 test: setup
-	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 	tests/loopback_only.sh $(PY) -m pytest -q --durations=15
 
 test-fast: setup
-	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 	tests/loopback_only.sh $(PY) -m pytest -q -m "not ray and not slow"
 
 clean:

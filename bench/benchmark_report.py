@@ -1,4 +1,5 @@
 """The real-data benchmark's report: its table, curves, verdicts on the two targets and the Markdown file."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,9 +40,16 @@ def unrecorded_epochs(root: Path) -> int:
     return sum(max(0, trained_epochs(root, d.name) - len(read_history(d))) for d in trials)
 
 
-SUMMARY = {"layout": "preprocess.audio_layout", "image": "model.image.name", "audio": "model.audio.name",
-           "fusion": "model.fusion.name", "optimizer": "train.optimizer", "lr": "train.lr", "batch": "train.batch_size",
-           "modality dropout": "augment.modality_dropout"}  # what tells a search's best apart, in its summary line
+SUMMARY = {
+    "layout": "preprocess.audio_layout",
+    "image": "model.image.name",
+    "audio": "model.audio.name",
+    "fusion": "model.fusion.name",
+    "optimizer": "train.optimizer",
+    "lr": "train.lr",
+    "batch": "train.batch_size",
+    "modality dropout": "augment.modality_dropout",
+}  # what tells a search's best apart, in its summary line
 
 
 @dataclass
@@ -63,7 +71,9 @@ def reports(root: Path) -> pd.DataFrame:
     """Every epoch every trial reported, in the order they finished."""
     rows = [
         {**r, "trial": d.name, "finished": r["t_driver"] + r["time_total_s"]}
-        for d in (root / TUNE_DIR).iterdir() if d.is_dir() for r in read_history(d)
+        for d in (root / TUNE_DIR).iterdir()
+        if d.is_dir()
+        for r in read_history(d)
     ]
     return pd.DataFrame(rows).sort_values("finished", ignore_index=True) if rows else pd.DataFrame()
 
@@ -100,8 +110,9 @@ def plot(histories: dict[str, pd.DataFrame], budget: float, target_metric: str, 
             x, y = best_so_far(histories["random"], metric)
             ax.axhline(y[-1], color="tab:orange", linestyle=":", linewidth=1)
             ax.axvline(x[-1] / 2, color="tab:orange", linestyle="-.", linewidth=1, label="half of random's work")
-        ax.set(xlabel="work: cumulative sample-epochs of the trials", ylabel=f"best {metric} so far",
-               title=f"best-so-far {metric}")
+        ax.set(
+            xlabel="work: cumulative sample-epochs of the trials", ylabel=f"best {metric} so far", title=f"best-so-far {metric}"
+        )
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right")
     fig.tight_layout()
@@ -119,13 +130,28 @@ def pm(mean_std: tuple[float, float]) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    head = ["model", "seeds", "test macro F1", "test accuracy", "params", "CPU s: one model", "CPU s: search",
-            *(f"F1 {c}" for c in CORRUPTED)]
+    head = [
+        "model",
+        "seeds",
+        "test macro F1",
+        "test accuracy",
+        "params",
+        "CPU s: one model",
+        "CPU s: search",
+        *(f"F1 {c}" for c in CORRUPTED),
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        cells = [r.label, str(len(r.scores)), pm(r.mean_std("clean", "f1")), pm(r.mean_std("clean", "accuracy")), f"{r.params:,}",
-                 f"{np.mean(r.train_seconds):.0f}", "" if r.search_seconds is None else f"{r.search_seconds:.0f}",
-                 *(f"{r.mean_std(c, 'f1')[0]:.4f}" for c in CORRUPTED)]
+        cells = [
+            r.label,
+            str(len(r.scores)),
+            pm(r.mean_std("clean", "f1")),
+            pm(r.mean_std("clean", "accuracy")),
+            f"{r.params:,}",
+            f"{np.mean(r.train_seconds):.0f}",
+            "" if r.search_seconds is None else f"{r.search_seconds:.0f}",
+            *(f"{r.mean_std(c, 'f1')[0]:.4f}" for c in CORRUPTED),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -137,8 +163,10 @@ def target_search_beats_presets(presets: list[Row], search: Row | None) -> tuple
     (f1, std), (base, base_std) = search.mean_std("clean", "f1"), best.mean_std("clean", "f1")
     margin = max(std, base_std)  # the larger of the two seeds' standard deviations
     met = f1 - base > margin
-    return met, (f"TPE + ASHA retrained best {f1:.4f} vs best hand-tuned ({best.label.split(': ')[-1]}) {base:.4f}: "
-                 f"{f1 - base:+.4f}, {'more' if met else 'not more'} than the seeds' std ({margin:.4f})")
+    return met, (
+        f"TPE + ASHA retrained best {f1:.4f} vs best hand-tuned ({best.label.split(': ')[-1]}) {base:.4f}: "
+        f"{f1 - base:+.4f}, {'more' if met else 'not more'} than the seeds' std ({margin:.4f})"
+    )
 
 
 def target_half_compute(histories: dict[str, pd.DataFrame], metric: str) -> tuple[bool, str]:
@@ -149,11 +177,15 @@ def target_half_compute(histories: dict[str, pd.DataFrame], metric: str) -> tupl
         return False, "not measured: a search reported nothing"
     reached = compute_to_reach(tpe, ry[-1])
     if reached is None:
-        return False, (f"TPE + ASHA never reached random search's final best {metric} {ry[-1]:.4f} "
-                       f"(its best: {tpe[1][-1]:.4f} in {short(tpe[0][-1])} sample-epochs; random: {short(rx[-1])})")
+        return False, (
+            f"TPE + ASHA never reached random search's final best {metric} {ry[-1]:.4f} "
+            f"(its best: {tpe[1][-1]:.4f} in {short(tpe[0][-1])} sample-epochs; random: {short(rx[-1])})"
+        )
     met = reached <= rx[-1] / 2
-    return met, (f"TPE + ASHA reached random search's final best {metric} {ry[-1]:.4f} after {short(reached)} sample-epochs "
-                 f"of work, {reached / rx[-1]:.0%} of random search's {short(rx[-1])} (target: at most 50%)")
+    return met, (
+        f"TPE + ASHA reached random search's final best {metric} {ry[-1]:.4f} after {short(reached)} sample-epochs "
+        f"of work, {reached / rx[-1]:.0%} of random search's {short(rx[-1])} (target: at most 50%)"
+    )
 
 
 def best_trials(specs: dict[str, tuple[SearchSpec, Path]]) -> str:
@@ -164,12 +196,17 @@ def best_trials(specs: dict[str, tuple[SearchSpec, Path]]) -> str:
             continue
         best = top.iloc[0]
         config = flatten(spec.trial_config(read_params(root / TUNE_DIR / best["trial_id"])))
-        summary = ", ".join(f"{label} {config[key]:.3g}" if isinstance(config[key], float) else f"{label} {config[key]}"
-                            for label, key in SUMMARY.items() if key in config)
+        summary = ", ".join(
+            f"{label} {config[key]:.3g}" if isinstance(config[key], float) else f"{label} {config[key]}"
+            for label, key in SUMMARY.items()
+            if key in config
+        )
         same = next((other for other, c in seen.items() if c == config), None)
         seen[name] = config
-        lines.append(f"- **{name}**: {int((top['epochs'] > 0).sum())} trials trained; best {best['trial_id']} ({spec.search.metric} {best[spec.search.metric]:.4f}, "
-                     f"{best['epochs']} epochs): {summary}" + (f"; the same configuration as {same}'s best" if same else ""))
+        lines.append(
+            f"- **{name}**: {int((top['epochs'] > 0).sum())} trials trained; best {best['trial_id']} ({spec.search.metric} {best[spec.search.metric]:.4f}, "
+            f"{best['epochs']} epochs): {summary}" + (f"; the same configuration as {same}'s best" if same else "")
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -210,7 +247,10 @@ def write_report(outcome: Outcome, out: Path) -> None:
     png = out.with_suffix(".png")
     metric = outcome.specs["tpe_asha"][0].search.metric
     plot(histories, outcome.budget, metric, png)
-    verdicts = [target_search_beats_presets(outcome.presets, outcome.searched.get("tpe_asha")), target_half_compute(histories, metric)]
+    verdicts = [
+        target_search_beats_presets(outcome.presets, outcome.searched.get("tpe_asha")),
+        target_half_compute(histories, metric),
+    ]
     atomic_write_text(out, markdown(outcome, histories, verdicts, png.name))
     print("\n" + table(outcome.rows))
     print(robustness_gain(outcome.searched))
@@ -223,13 +263,17 @@ def markdown(outcome: Outcome, histories: dict[str, pd.DataFrame], verdicts: lis
     facts = outcome.facts
     settings, slots, walls = facts["settings"], facts["slots"], facts["walls_s"]
     host = "\n".join(f"- {k}: {v}" for k, v in facts["machine"].items())
-    load = ", ".join(f"{when} {a:.1f} / {b:.1f} / {c:.1f}" for when, (a, b, c) in zip(("at the start", "at the end"), facts["load"]))
+    load = ", ".join(
+        f"{when} {a:.1f} / {b:.1f} / {c:.1f}" for when, (a, b, c) in zip(("at the start", "at the end"), facts["load"])
+    )
     asha = outcome.specs["tpe_asha"][0].scheduler
     search_lines = "\n".join(
         f"- {name}: {spent(histories[name], facts)} in {len(set(histories[name].get('trial', [])))} trials trained, "
         f"each {startup_seconds(histories[name]):.0f} s from its start to its first\n  epoch on average; {walls[name] / 60:.1f} min wall "
         f"(search + retraining); {unrecorded_epochs(root)} epoch(s) trained that Tune never recorded (a stopped\n"
-        "  trial's run finishing its epoch, or a lost report) are not counted" for name, (_, root) in outcome.specs.items())
+        "  trial's run finishing its epoch, or a lost report) are not counted"
+        for name, (_, root) in outcome.specs.items()
+    )
     return f"""# Real-data benchmark: hand-tuned models vs TPE + ASHA vs random search
 
 Written by `bench/real_benchmark.py` (issue #5) on `{Path(settings["data"]).name}`: {facts["pool"]} training samples (train +

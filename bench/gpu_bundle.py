@@ -11,6 +11,7 @@ same 48,000 samples of the same shapes: the figures measure speed, which the dat
 
     python bench/gpu_bundle.py            # then: the device call in bench/gpu_check.py's docstring
 """
+
 from __future__ import annotations
 
 import json
@@ -24,13 +25,55 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / ".gpu"
-PLATFORM = ["--only-binary=:all:", "--python-version", "3.12", "--implementation", "cp",
-            *[arg for tag in ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64",
-                              "manylinux_2_5_x86_64", "manylinux1_x86_64") for arg in ("--platform", tag)]]
+PLATFORM = [
+    "--only-binary=:all:",
+    "--python-version",
+    "3.12",
+    "--implementation",
+    "cp",
+    *[
+        arg
+        for tag in (
+            "manylinux_2_28_x86_64",
+            "manylinux_2_27_x86_64",
+            "manylinux_2_17_x86_64",
+            "manylinux2014_x86_64",
+            "manylinux_2_5_x86_64",
+            "manylinux1_x86_64",
+        )
+        for arg in ("--platform", tag)
+    ],
+]
 # Compiled or large packages that the device image holds already (KINDS.md's list); the rest is small and carried.
-ON_DEVICE = {"numpy", "pandas", "pyarrow", "grpcio", "protobuf", "aiohttp", "yarl", "multidict", "frozenlist", "propcache",
-             "msgpack", "markupsafe", "pyyaml", "charset-normalizer", "wrapt", "python-dateutil", "tzdata", "six", "requests",
-             "urllib3", "certifi", "idna", "torch", "scikit-learn", "scipy", "matplotlib", "tensorboard"}
+ON_DEVICE = {
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "grpcio",
+    "protobuf",
+    "aiohttp",
+    "yarl",
+    "multidict",
+    "frozenlist",
+    "propcache",
+    "msgpack",
+    "markupsafe",
+    "pyyaml",
+    "charset-normalizer",
+    "wrapt",
+    "python-dateutil",
+    "tzdata",
+    "six",
+    "requests",
+    "urllib3",
+    "certifi",
+    "idna",
+    "torch",
+    "scikit-learn",
+    "scipy",
+    "matplotlib",
+    "tensorboard",
+}
 DROP = ["ray/jars", "bin"]
 STRIP = ["ray/_raylet.so", "ray/core/src/ray/gcs/gcs_server", "ray/core/src/ray/raylet/raylet"]
 
@@ -42,10 +85,25 @@ def pip(*args: str) -> None:
 def requirements(work: Path) -> list[str]:
     """name==version of everything Ray and Optuna need on CPython 3.12, less what the device holds."""
     report = work / "report.json"
-    pip("install", "--quiet", "--dry-run", "--ignore-installed", "--report", str(report), *PLATFORM, "--target", str(work / "t"),
-        f"ray[default,tune,train]=={version('ray')}", f"optuna=={version('optuna')}")
+    pip(
+        "install",
+        "--quiet",
+        "--dry-run",
+        "--ignore-installed",
+        "--report",
+        str(report),
+        *PLATFORM,
+        "--target",
+        str(work / "t"),
+        f"ray[default,tune,train]=={version('ray')}",
+        f"optuna=={version('optuna')}",
+    )
     installs = json.loads(report.read_text())["install"]
-    return [f"{m['name']}=={m['version']}" for m in (i["metadata"] for i in installs) if m["name"].lower().replace("_", "-") not in ON_DEVICE]
+    return [
+        f"{m['name']}=={m['version']}"
+        for m in (i["metadata"] for i in installs)
+        if m["name"].lower().replace("_", "-") not in ON_DEVICE
+    ]
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ not fit beside it in a call's 64 MiB, so the device runs on the demo data, tiled
 
 and copy $OUT's gpu.json and gpu.md into bench/results/.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,6 +40,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.benchmark_report import reports, startup_seconds
+from bench.gpu_report import markdown, targets, verdict
 from bench.gpu_sampler import GpuSampler, sample_for
 from bench.real_benchmark import machine
 from bench.throughput import reference
@@ -62,13 +64,15 @@ REPORT1_C = "report1_c"  # report 1's model C
 # widths and batch norm are the ones that give its parameter count, the rest as the report prints it.
 WINNER = {
     "preprocess": {"audio_layout": "flat"},
-    "model": {"image": {"name": "mlp", "fc": [256], "batch_norm": False}, "audio": {"name": "mlp", "fc": [64, 64], "batch_norm": False},
-              "fusion": {"name": "late"}},
+    "model": {
+        "image": {"name": "mlp", "fc": [256], "batch_norm": False},
+        "audio": {"name": "mlp", "fc": [64, 64], "batch_norm": False},
+        "fusion": {"name": "late"},
+    },
     "augment": {"modality_dropout": 0.464},
     "train": {"optimizer": "adamw", "lr": 0.00699},
 }
 WINNER_PARAMS = 240_854
-TARGET_EPOCH_S, TARGET_TRIALS_PER_HOUR, TARGET_BUSY_PCT = 1.0, 1000, 70.0
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -79,7 +83,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=2, help="epochs per throughput run (the last one is the epoch timed)")
     p.add_argument("--search-s", type=float, default=180.0, help="the search's time budget")
     p.add_argument("--concurrent", type=int, help="trials at once (default: fusion.yaml's max_concurrent_trials)")
-    p.add_argument("--out", type=Path, help="where gpu.json and gpu.md go (default bench/results; a dry run writes only where told)")
+    p.add_argument(
+        "--out", type=Path, help="where gpu.json and gpu.md go (default bench/results; a dry run writes only where told)"
+    )
     p.add_argument("--dry-run", action="store_true", help="print the plan and set every step up; run nothing long")
     return p.parse_args(argv)
 
@@ -100,7 +106,9 @@ def models() -> dict[str, dict[str, Any]]:
     return {REPORT1_C: load_spec(SEEDS).trial_config({"preset": REPORT1_C}), "benchmark winner": WINNER}
 
 
-def throughput(label: str, raw: dict, batch: int, epochs: int, train_split: Split, val_split: Split, device: torch.device) -> dict:
+def throughput(
+    label: str, raw: dict, batch: int, epochs: int, train_split: Split, val_split: Split, device: torch.device
+) -> dict:
     """Our trainer and the reference loop on the same config, data and device; warmed up on a small subset first."""
     warm = train_split.subset(np.arange(min(2048, len(train_split))))
     train(trial_config(raw, batch, 1), warm, val_split, device=device)
@@ -109,11 +117,20 @@ def throughput(label: str, raw: dict, batch: int, epochs: int, train_split: Spli
     history = train(trial_config(raw, batch, epochs), train_split, val_split, device=device).history
     ours_s = time.perf_counter() - start
     ref_rate = reference(trial_config(raw, batch, epochs), train_split, val_split, device)
-    row = {"model": label, "batch": batch, "ours_samples_s": epochs * len(train_split) / ours_s, "reference_samples_s": ref_rate,
-           "epoch_s": history[-1]["seconds"], "params": history[-1]["params"]}
+    row = {
+        "model": label,
+        "batch": batch,
+        "ours_samples_s": epochs * len(train_split) / ours_s,
+        "reference_samples_s": ref_rate,
+        "epoch_s": history[-1]["seconds"],
+        "params": history[-1]["params"],
+    }
     row["ratio"] = row["ours_samples_s"] / ref_rate
-    print(f"  {label:>18} b{batch:<4} ours {row['ours_samples_s']:>9,.0f}/s  reference {ref_rate:>9,.0f}/s  "
-          f"{row['ratio']:.2f}x  epoch {row['epoch_s']:.2f} s", flush=True)
+    print(
+        f"  {label:>18} b{batch:<4} ours {row['ours_samples_s']:>9,.0f}/s  reference {ref_rate:>9,.0f}/s  "
+        f"{row['ratio']:.2f}x  epoch {row['epoch_s']:.2f} s",
+        flush=True,
+    )
     return row
 
 
@@ -136,13 +153,20 @@ def search(args: argparse.Namespace, pool: Split, source: str, root: Path) -> di
     trials = int(history["trial"].nunique()) if not history.empty else 0
     epochs = history.groupby("trial")["epoch"].max() if trials else None
     return {
-        "exit_code": code, "wall_s": wall, "trials": trials, "trials_per_hour": trials / wall * 3600,
+        "exit_code": code,
+        "wall_s": wall,
+        "trials": trials,
+        "trials_per_hour": trials / wall * 3600,
         "trials_per_hour_of_budget": trials / args.search_s * 3600,
         "reached_max_t": int((epochs >= spec.scheduler.max_t).sum()) if trials else 0,
         "epochs": int(epochs.sum()) if trials else 0,
-        "startup_s": startup_seconds(history), "train_eval_s": float(history["seconds"].sum()) if trials else 0.0,
-        "gpus_per_trial": gpus_per_worker(spec, 1.0), "concurrent": spec.search.max_concurrent_trials,
-        "train_samples": len(train_split), "val_samples": len(val_split), "gpu": gpu,
+        "startup_s": startup_seconds(history),
+        "train_eval_s": float(history["seconds"].sum()) if trials else 0.0,
+        "gpus_per_trial": gpus_per_worker(spec, 1.0),
+        "concurrent": spec.search.max_concurrent_trials,
+        "train_samples": len(train_split),
+        "val_samples": len(val_split),
+        "gpu": gpu,
     }
 
 
@@ -153,58 +177,9 @@ def fusion_spec(args: argparse.Namespace) -> tuple[SearchSpec, dict[str, Any]]:
     return load_spec(FUSION, over), over
 
 
-def verdict(met: bool | None) -> str:
-    return "not measured" if met is None else ("**met**" if met else "**missed**")
-
-
-def markdown(result: dict[str, Any]) -> str:
-    m, rows, s = result["machine"], result["throughput"], result["search"]
-    intro = (f"Written by `bench/gpu_check.py` (issue 20) on {result['data']}: {result['samples']:,} training samples "
-             f"(the training split tiled), device `{result['device']}`. Total wall time {result['wall_s'] / 60:.1f} min."
-             + (" A dry run: toy sizes, no search, no verdicts." if result["dry_run"] else ""))
-    how = ("Samples/s over whole runs (model and data set-up, every epoch's validation passes); the reference is the seeds' "
-           "DataLoader loop (`bench/throughput.py`) at the same batch on the same device. Epoch: the last epoch's training "
-           "and validation, in seconds.")
-    lines = ["# GPU check", "", intro, "", "## Machine", "", *[f"- {k}: {v}" for k, v in m.items()], "", "## Throughput", "", how, "",
-             "| model | params | batch | ours (samples/s) | reference (samples/s) | ratio | epoch (s) |", "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['model']} | {r['params']:,} | {r['batch']} | {r['ours_samples_s']:,.0f} | {r['reference_samples_s']:,.0f} | "
-              f"{r['ratio']:.2f}x | {r['epoch_s']:.2f} |" for r in rows]
-    lines += ["", "## Search", ""]
-    if s:
-        g = s["gpu"]
-        busy = "not sampled" if g["busy_mean_pct"] is None else f"{g['busy_mean_pct']:.0f}% mean, {g['busy_median_pct']:.0f}% median"
-        setup = (f"`spaces/fusion.yaml`, TPE + ASHA, {s['concurrent']} trials at once, {s['gpus_per_trial']:g} GPU each "
-                 f"(`gpus_per_worker: auto`), time budget {result['search_s']:.0f} s; {s['train_samples']:,} train / "
-                 f"{s['val_samples']:,} validation samples. Exit code {s['exit_code']}.")
-        trials = (f"- trials: {s['trials']} in {s['wall_s']:.0f} s of wall time (cluster start included): "
-                  f"{s['trials_per_hour']:,.0f} per hour ({s['trials_per_hour_of_budget']:,.0f} per hour of the time budget); "
-                  f"{s['reached_max_t']} reached max_t, {s['epochs']} epochs in all")
-        lines += [setup, "", trials,
-                  f"- per-trial start-up (trial driver start to training loop): {s['startup_s']:.1f} s on average",
-                  f"- training + evaluation: {s['train_eval_s']:.0f} s summed over trials",
-                  f"- GPU busy ({g['source']}, {g['samples']} samples, every 0.5 s): {busy}",
-                  "- GPU memory peak (device-wide): " + ("not sampled" if g["memory_peak_mib"] is None else f"{g['memory_peak_mib']:,.0f} MiB")]
-    else:
-        lines += ["Not run."]
-    lines += ["", "## Targets", ""] + [f"- {t['what']}: {t['measured']}: {verdict(t['met'])}" for t in result["targets"]]
-    return "\n".join(lines) + "\n"
-
-
-def targets(rows: list[dict], search_result: dict | None, report1: str, dry_run: bool) -> list[dict[str, Any]]:
-    """The issue's targets with their verdicts (none for a dry run, whose figures are a toy run's)."""
-    out = [{"what": f"an epoch of {report1} on the training samples within {TARGET_EPOCH_S:g} s, batch {r['batch']}",
-            "measured": f"{r['epoch_s']:.2f} s", "met": None if dry_run else r["epoch_s"] <= TARGET_EPOCH_S}
-           for r in rows if r["model"] == report1]
-    busy = search_result["gpu"]["busy_mean_pct"] if search_result else None
-    out.append({"what": f"at least {TARGET_TRIALS_PER_HOUR:,} fusion.yaml trials per hour with ASHA on one GPU",
-                "measured": f"{search_result['trials_per_hour']:,.0f}" if search_result else "-",
-                "met": search_result["trials_per_hour"] >= TARGET_TRIALS_PER_HOUR if search_result else None})
-    out.append({"what": f"the GPU busy at least {TARGET_BUSY_PCT:.0f}% of the search", "measured": "-" if busy is None else f"{busy:.0f}%",
-                "met": None if busy is None else busy >= TARGET_BUSY_PCT})
-    return out
-
-
-def dry_run(args: argparse.Namespace, configs: dict, pool: Split, train_split: Split, val_split: Split, device: torch.device) -> list[dict]:
+def dry_run(
+    args: argparse.Namespace, configs: dict, pool: Split, train_split: Split, val_split: Split, device: torch.device
+) -> list[dict]:
     """Every step set up as the real run sets it up (configs, models, data, the search's spec and split, the sampler), and
     the throughput step run for each model at batch 32 on 64 samples (32 to validate) for one epoch; returns its rows."""
     for label, raw in configs.items():
@@ -212,12 +187,16 @@ def dry_run(args: argparse.Namespace, configs: dict, pool: Split, train_split: S
             config = trial_config(raw, batch, args.epochs)
             model = build_model(config.model, audio_shape(config.preprocess.audio_layout)).to(device)
             print(f"  {label} b{batch}: {count_parameters(model):,} parameters on {device}")
-    print(f"  the winner has the benchmark's {WINNER_PARAMS:,} parameters: "
-          f"{count_parameters(build_model(trial_config(WINNER, 32, 1).model, audio_shape('flat'))) == WINNER_PARAMS}")
+    print(
+        f"  the winner has the benchmark's {WINNER_PARAMS:,} parameters: "
+        f"{count_parameters(build_model(trial_config(WINNER, 32, 1).model, audio_shape('flat'))) == WINNER_PARAMS}"
+    )
     spec, _ = fusion_spec(args)
     train_split, search_val = validation_split(spec.data, pool)
-    print(f"  search: {spec.name}, {spec.search.max_concurrent_trials} at once, {gpus_per_worker(spec, 1.0):g} GPU per trial on one GPU, "
-          f"{len(train_split):,} train / {len(search_val):,} validation samples, {len(spec.params)} parameters")
+    print(
+        f"  search: {spec.name}, {spec.search.max_concurrent_trials} at once, {gpus_per_worker(spec, 1.0):g} GPU per trial on one GPU, "
+        f"{len(train_split):,} train / {len(search_val):,} validation samples, {len(spec.params)} parameters"
+    )
     print(f"  GPU sampler: {sample_for(0.2)}")
     toy, toy_val = train_split.subset(np.arange(64)), val_split.subset(np.arange(32))
     return [throughput(label, raw, BATCHES[0], 1, toy, toy_val, device) for label, raw in configs.items()]
@@ -234,16 +213,28 @@ def main(argv: list[str] | None = None) -> int:
     train_split = tiled(train_split, args.samples)
     configs = models()
     report1 = next(iter(configs))
-    print(f"GPU check: {dataset.source}, {len(train_split):,} training samples, device {device}\n"
-          f"1. throughput: {', '.join(configs)} at batch {' and '.join(map(str, BATCHES))}, {args.epochs} epochs, ours vs reference\n"
-          f"2. spaces/fusion.yaml for {args.search_s:.0f} s, TPE + ASHA, fractional GPUs, the GPU sampled\n"
-          f"outputs: {'(none: dry run)' if args.dry_run and not args.out else args.out or ROOT / 'bench' / 'results'}", flush=True)
+    print(
+        f"GPU check: {dataset.source}, {len(train_split):,} training samples, device {device}\n"
+        f"1. throughput: {', '.join(configs)} at batch {' and '.join(map(str, BATCHES))}, {args.epochs} epochs, ours vs reference\n"
+        f"2. spaces/fusion.yaml for {args.search_s:.0f} s, TPE + ASHA, fractional GPUs, the GPU sampled\n"
+        f"outputs: {'(none: dry run)' if args.dry_run and not args.out else args.out or ROOT / 'bench' / 'results'}",
+        flush=True,
+    )
     out = args.out or (None if args.dry_run else ROOT / "bench" / "results")
 
     def write(rows: list[dict], search_result: dict | None) -> dict[str, Any]:
-        result = {"data": dataset.source, "samples": len(train_split), "device": str(device), "search_s": args.search_s,
-                  "dry_run": args.dry_run, "machine": machine(), "throughput": rows, "search": search_result,
-                  "targets": targets(rows, search_result, report1, args.dry_run), "wall_s": time.perf_counter() - start}
+        result = {
+            "data": dataset.source,
+            "samples": len(train_split),
+            "device": str(device),
+            "search_s": args.search_s,
+            "dry_run": args.dry_run,
+            "machine": machine(),
+            "throughput": rows,
+            "search": search_result,
+            "targets": targets(rows, search_result, report1, args.dry_run),
+            "wall_s": time.perf_counter() - start,
+        }
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             atomic_write_text(out / "gpu.json", json.dumps(result, indent=1))
@@ -254,7 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         result = write(dry_run(args, configs, pool, train_split, val_split, device), None)
     else:
-        rows = [throughput(label, raw, batch, args.epochs, train_split, val_split, device) for label, raw in configs.items() for batch in BATCHES]
+        rows = [
+            throughput(label, raw, batch, args.epochs, train_split, val_split, device)
+            for label, raw in configs.items()
+            for batch in BATCHES
+        ]
         write(rows, None)  # the throughput figures are kept should the search fail
         with tempfile.TemporaryDirectory() as results:
             result = write(rows, search(args, pool, dataset.source, Path(results) / "gpu_check"))

@@ -4,6 +4,7 @@ Device-wide figures from NVML (the `nvidia-ml-py` package, `pynvml`), else from 
 trials run in other processes, so the caller's own `torch.cuda` counters would see none of their work.
 Without either (a CPU machine) the sampler records nothing and says so.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -59,8 +60,10 @@ class GpuSampler:
 
     def __init__(self, interval_s: float = 0.5) -> None:
         self.interval_s = interval_s
-        self.source, self.read = next(((name, r) for name, make in (("nvml", nvml_reader), ("nvidia-smi", smi_reader))
-                                       if (r := make()) is not None), ("none", None))
+        self.source, self.read = next(
+            ((name, r) for name, make in (("nvml", nvml_reader), ("nvidia-smi", smi_reader)) if (r := make()) is not None),
+            ("none", None),
+        )
         self.readings: list[Reading] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -82,7 +85,8 @@ class GpuSampler:
             self._thread.join()
         busy = [b for b, _ in self.readings]
         return {
-            "source": self.source, "samples": len(self.readings),
+            "source": self.source,
+            "samples": len(self.readings),
             "busy_mean_pct": statistics.fmean(busy) if busy else None,
             "busy_median_pct": statistics.median(busy) if busy else None,
             "memory_peak_mib": max(m for _, m in self.readings) if self.readings else None,

@@ -22,6 +22,7 @@ minutes on a 2-core Intel Xeon machine (load average 2 to 30), 60 minutes on a 2
 
     python bench/real_benchmark.py [--data ../shared/datasets/avdigits] [--max-train 4000] [--epochs 6]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,8 +71,12 @@ SEARCHES = {  # experiment name -> (overrides on top of the common ones, table l
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=str(DEFAULT_DATA), help="Kaggle/Zenodo folder with a labelled test set")
-    p.add_argument("--results", default=str(ROOT / "bench" / "results" / "real_benchmark"), help="experiment folders (must be empty)")
-    p.add_argument("--out", default=str(ROOT / "bench" / "results" / "real_benchmark.md"), help="the report; the PNG goes beside it")
+    p.add_argument(
+        "--results", default=str(ROOT / "bench" / "results" / "real_benchmark"), help="experiment folders (must be empty)"
+    )
+    p.add_argument(
+        "--out", default=str(ROOT / "bench" / "results" / "real_benchmark.md"), help="the report; the PNG goes beside it"
+    )
     p.add_argument("--max-train", type=int, default=4000, help="training samples used (before the validation split); 0: all")
     p.add_argument("--max-test", type=int, default=0, help="test samples used; 0: all")
     p.add_argument("--epochs", type=int, default=6, help="epochs of every run (the presets' published budget is 15)")
@@ -79,7 +84,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--max-trials", type=int, default=500, help="trials per search at most (the budget usually ends it first)")
     p.add_argument("--startup-trials", type=int, default=8, help="random trials before TPE takes over (the space files: 16)")
     p.add_argument("--budget-minutes", type=float, help="wall budget of each search (default: step 1's work)")
-    p.add_argument("--report-only", action="store_true", help="rewrite --out from a finished benchmark in --results; train nothing")
+    p.add_argument(
+        "--report-only", action="store_true", help="rewrite --out from a finished benchmark in --results; train nothing"
+    )
     return p.parse_args()
 
 
@@ -159,15 +166,24 @@ def retrained_row(label: str, spec: SearchSpec, root: Path, test: Split) -> Row 
 
 def cpu_model() -> str:
     info = Path("/proc/cpuinfo")
-    names = [line.split(":", 1)[1].strip() for line in info.read_text().splitlines() if line.startswith("model name")] if info.is_file() else []
+    names = (
+        [line.split(":", 1)[1].strip() for line in info.read_text().splitlines() if line.startswith("model name")]
+        if info.is_file()
+        else []
+    )
     return names[0] if names else platform.processor() or "unknown"
 
 
 def machine() -> dict[str, str]:
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
-    return {"CPU": f"{cpu_model()}, {os.cpu_count()} cores", "RAM": f"{ram:.0f} GiB", "GPU": gpu, "OS": platform.platform(),
-            "versions": f"python {platform.python_version()}, torch {torch.__version__}, ray {ray.__version__}, optuna {optuna.__version__}"}
+    return {
+        "CPU": f"{cpu_model()}, {os.cpu_count()} cores",
+        "RAM": f"{ram:.0f} GiB",
+        "GPU": gpu,
+        "OS": platform.platform(),
+        "versions": f"python {platform.python_version()}, torch {torch.__version__}, ray {ray.__version__}, optuna {optuna.__version__}",
+    }
 
 
 def load_data(data: str, max_train: int, max_test: int) -> tuple[str, Split, Split]:
@@ -198,7 +214,11 @@ def run_benchmark(args: argparse.Namespace, results: Path) -> dict[str, Any]:
         budget = experiment_compute(results / "presets")
         if not budget:
             sys.exit(f"error: step 1 trained nothing; see {results / 'presets'}")
-        spend = {"budget_s": budget, "wall_budget_s": args.budget_minutes * 60 if args.budget_minutes else None, **step1_facts(results / "presets")}
+        spend = {
+            "budget_s": budget,
+            "wall_budget_s": args.budget_minutes * 60 if args.budget_minutes else None,
+            **step1_facts(results / "presets"),
+        }
         limit = search_limit(spend)
         print(f"\nstep 1: {budget:.0f} s of epochs; each search gets {json.dumps(limit)}, {slots} trials at once", flush=True)
         train, val = split_data(SEARCH_SPACE, pool)
@@ -206,14 +226,28 @@ def run_benchmark(args: argparse.Namespace, results: Path) -> dict[str, Any]:
         grace = max(1, scheduler.grace_period * args.epochs // scheduler.max_t)  # the file's ratio, for fewer epochs
         splits = {"train": train, "val": val, "test": test, "source": source}
         for name, (over, _) in SEARCHES.items():
-            search_over = {**common, "search.num_samples": args.max_trials, **limit,
-                           "scheduler.grace_period": grace, "searcher.n_startup_trials": args.startup_trials,
-                           "retrain.seeds": args.seeds, "retrain.ablation": False, **over}
+            search_over = {
+                **common,
+                "search.num_samples": args.max_trials,
+                **limit,
+                "scheduler.grace_period": grace,
+                "searcher.n_startup_trials": args.startup_trials,
+                "retrain.seeds": args.seeds,
+                "retrain.ablation": False,
+                **over,
+            }
             walls[name] = run(SEARCH_SPACE, name, search_over, splits, results)
     facts = {
-        "settings": {k: getattr(args, k) for k in SETTINGS}, "source": source, "pool": len(pool), "test": len(test),
-        "slots": slots, **spend, "walls_s": walls,
-        "wall_s": time.perf_counter() - started, "load": [load_start, os.getloadavg()], "machine": machine(),
+        "settings": {k: getattr(args, k) for k in SETTINGS},
+        "source": source,
+        "pool": len(pool),
+        "test": len(test),
+        "slots": slots,
+        **spend,
+        "walls_s": walls,
+        "wall_s": time.perf_counter() - started,
+        "load": [load_start, os.getloadavg()],
+        "machine": machine(),
     }
     atomic_write_text(results / FACTS_FILE, json.dumps(facts, indent=1))
     return facts

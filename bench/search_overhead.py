@@ -11,6 +11,7 @@ eval seconds over wall x slots) and how many processes trained the trials.
     python bench/search_overhead.py [--trials 4] [--epochs 3] [--concurrent 1] [--space spaces/smoke.yaml]
     python bench/search_overhead.py --space spaces/fusion.yaml --trials 8 --epochs 6 --concurrent 2   # make run's size
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,8 +57,10 @@ def main() -> None:
     p.add_argument("--space", default=str(SMOKE))
     args = p.parse_args()
     base = {
-        "search.num_samples": args.trials, "search.max_concurrent_trials": args.concurrent,
-        "scheduler": {"name": "none", "max_t": args.epochs}, "searcher.name": "random",
+        "search.num_samples": args.trials,
+        "search.max_concurrent_trials": args.concurrent,
+        "scheduler": {"name": "none", "max_t": args.epochs},
+        "searcher.name": "random",
         "retrain.top_k": 0,  # the search alone: retraining is not per-trial overhead
     }
     specs = {name: load_spec(args.space, {**base, "resources.distributed": distributed}) for name, distributed in PATHS.items()}
@@ -74,14 +77,19 @@ def main() -> None:
 
     torch.set_num_threads(1)  # as in a trial (cpus_per_worker: 1)
     start = time.perf_counter()
-    plain = pd.DataFrame([
-        {**r, "trial": str(i)} for i, config in enumerate(configs)
-        for r in train(parse_trial_config(config), splits["train"], splits["val"]).history
-    ])
+    plain = pd.DataFrame(
+        [
+            {**r, "trial": str(i)}
+            for i, config in enumerate(configs)
+            for r in train(parse_trial_config(config), splits["train"], splits["val"]).history
+        ]
+    )
     results = {"(a) plain trainer, one process": (time.perf_counter() - start, plain, configs), **results}
 
-    print(f"ray {ray.__version__}, torch {torch.__version__}; {Path(args.space).name}: {len(configs)} trials x {args.epochs} epochs, "
-          f"{args.concurrent} at a time; local Ray cluster start (once per search): {cluster_start:.1f} s")
+    print(
+        f"ray {ray.__version__}, torch {torch.__version__}; {Path(args.space).name}: {len(configs)} trials x {args.epochs} epochs, "
+        f"{args.concurrent} at a time; local Ray cluster start (once per search): {cluster_start:.1f} s"
+    )
     print(f"{'':34} {'wall s':>7} {'overhead/trial s':>17} {'less plain s':>13} {'slot utilization':>17} {'processes':>10}")
     plain_overhead = None
     for name, (wall, rows, _) in results.items():
@@ -90,12 +98,16 @@ def main() -> None:
         overhead = (wall * slots - trained) / rows["trial"].nunique()
         plain_overhead = overhead if plain_overhead is None else plain_overhead
         processes = rows["pid"].nunique() if "pid" in rows else 1
-        print(f"{name:34} {wall:7.1f} {overhead:17.2f} {overhead - plain_overhead:13.2f} {trained / (wall * slots):17.2f} {processes:10d}")
+        print(
+            f"{name:34} {wall:7.1f} {overhead:17.2f} {overhead - plain_overhead:13.2f} {trained / (wall * slots):17.2f} {processes:10d}"
+        )
     print("where a Tune trial's time goes before its first epoch (mean per trial):")
     for name, (_, rows, _) in list(results.items())[1:]:
         first = rows.sort_values("epoch").groupby("trial").first()
-        print(f"  {name}: trial start -> train loop {(first['t_worker'] - first['t_driver']).mean():5.2f} s, "
-              f"train loop set-up (imports, data, model) {(first['t_ready'] - first['t_worker']).mean():5.2f} s")
+        print(
+            f"  {name}: trial start -> train loop {(first['t_worker'] - first['t_driver']).mean():5.2f} s, "
+            f"train loop set-up (imports, data, model) {(first['t_ready'] - first['t_worker']).mean():5.2f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ held at the end.
 
     python bench/soak.py [--trials 200] [--epochs 2] [--concurrent 2] [--distributed]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,10 +66,16 @@ def main() -> None:
     p.add_argument("--concurrent", type=int, default=2)
     p.add_argument("--distributed", action="store_true", help="trials as distributed Train runs (resources.distributed)")
     args = p.parse_args()
-    spec = load_spec(SMOKE, {
-        "search.num_samples": args.trials, "search.max_concurrent_trials": args.concurrent,
-        "scheduler.max_t": args.epochs, "retrain.top_k": 0, "resources.distributed": args.distributed,
-    })
+    spec = load_spec(
+        SMOKE,
+        {
+            "search.num_samples": args.trials,
+            "search.max_concurrent_trials": args.concurrent,
+            "scheduler.max_t": args.epochs,
+            "retrain.top_k": 0,
+            "resources.distributed": args.distributed,
+        },
+    )
     splits = load_splits(spec)
     with tempfile.TemporaryDirectory() as tmp, ray_cluster(None), MemorySampler() as memory:
         start = time.monotonic()
@@ -79,13 +86,18 @@ def main() -> None:
 
     mib = [rss / 2**20 for _, rss in memory.samples]
     quarter = max(1, len(mib) // 4)
-    quarters = [sum(q) / len(q) for q in (mib[i:i + quarter] for i in range(0, quarter * 4, quarter)) if q]
+    quarters = [sum(q) / len(q) for q in (mib[i : i + quarter] for i in range(0, quarter * 4, quarter)) if q]
     path = "distributed Train runs" if args.distributed else "in-process"
-    print(f"ray {ray.__version__}; {args.trials} trials ({path}) of up to {args.epochs} epochs, {args.concurrent} at a time; exit code {code}")
+    print(
+        f"ray {ray.__version__}; {args.trials} trials ({path}) of up to {args.epochs} epochs, {args.concurrent} at a time; exit code {code}"
+    )
     print(f"trials: {statuses}")
     print(f"wall {wall / 60:.1f} min: {args.trials / wall * 60:.1f} trials/minute")
-    print(f"driver memory (RSS): peak {max(mib):.0f} MiB; mean of each quarter of the run: "
-          + ", ".join(f"{q:.0f}" for q in quarters) + f" MiB ({quarters[-1] / quarters[0] - 1:+.1%} first to last quarter)")
+    print(
+        f"driver memory (RSS): peak {max(mib):.0f} MiB; mean of each quarter of the run: "
+        + ", ".join(f"{q:.0f}" for q in quarters)
+        + f" MiB ({quarters[-1] / quarters[0] - 1:+.1%} first to last quarter)"
+    )
     print(f"held at the end: resources {held or 'none'}, live placement groups {pgs}")
     print("verdict: " + ("no leak" if not held and not pgs else "LEAK"))
 

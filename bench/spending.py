@@ -5,6 +5,7 @@ the same on any machine under any load, so the arms compare at equal work. Besid
 (what ``search.compute_budget_s`` counts; other jobs on the machine inflate them) and their CPU seconds, the
 process CPU time of each trial's worker over its epochs as the trainer reports it (all its threads; one each here).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,23 +33,34 @@ def spent(history: pd.DataFrame, facts: dict[str, Any]) -> str:
     if history.empty:
         return "nothing"
     work = history[WORK].sum()
-    return (f"{short(work)} sample-epochs of work ({work / facts['budget_work']:.0%} of step 1's), "
-            f"{history['seconds'].sum():.0f} s wall and {history['cpu_seconds'].sum():.0f} s CPU in its epochs")
+    return (
+        f"{short(work)} sample-epochs of work ({work / facts['budget_work']:.0%} of step 1's), "
+        f"{history['seconds'].sum():.0f} s wall and {history['cpu_seconds'].sum():.0f} s CPU in its epochs"
+    )
 
 
 def budget_text(facts: dict[str, Any]) -> str:
     """The report's line on the searches' budget."""
-    step1 = (f"step 1's work, {short(facts['budget_work'])} sample-epochs ({facts['budget_s']:.0f} s wall and "
-             f"{facts['budget_cpu_s']:.0f} s CPU in its epochs)")
+    step1 = (
+        f"step 1's work, {short(facts['budget_work'])} sample-epochs ({facts['budget_s']:.0f} s wall and "
+        f"{facts['budget_cpu_s']:.0f} s CPU in its epochs)"
+    )
     if facts["wall_budget_s"]:
-        return (f"- budget: each search got `search.time_budget_s` = {facts['wall_budget_s']:.0f} s (`--budget-minutes`), "
-                f"whatever\n  {step1}")
-    return (f"- budget: {step1}:\n  each search's cap (`search.{BUDGET}`, the same work on any machine under any load): trials\n"
-            "  stopped, and the search ended, before the epochs in flight (trials just started counted at the median first\n"
-            "  epoch) would overrun it. Start-up of trials (Ray Train workers) is counted in no arm's work")
+        return (
+            f"- budget: each search got `search.time_budget_s` = {facts['wall_budget_s']:.0f} s (`--budget-minutes`), "
+            f"whatever\n  {step1}"
+        )
+    return (
+        f"- budget: {step1}:\n  each search's cap (`search.{BUDGET}`, the same work on any machine under any load): trials\n"
+        "  stopped, and the search ended, before the epochs in flight (trials just started counted at the median first\n"
+        "  epoch) would overrun it. Start-up of trials (Ray Train workers) is counted in no arm's work"
+    )
 
 
 def step1_facts(root: Path) -> dict[str, float]:
     """Step 1's work, the searches' budget, and its epochs' CPU seconds."""
     history = [r for d in (root / TUNE_DIR).iterdir() if d.is_dir() for r in read_history(d)]
-    return {"budget_work": sum(r.get(WORK, 0.0) for r in history), "budget_cpu_s": sum(r.get("cpu_seconds", 0.0) for r in history)}
+    return {
+        "budget_work": sum(r.get(WORK, 0.0) for r in history),
+        "budget_cpu_s": sum(r.get("cpu_seconds", 0.0) for r in history),
+    }

@@ -7,6 +7,7 @@ one run and alternated, so machine noise hits both alike. Prints both figures an
     python bench/throughput.py --threads 1           # as a search trial's worker runs
     python bench/throughput.py --data ../shared/datasets/avdigits --device cuda --batch 512
 """
+
 from __future__ import annotations
 
 import argparse
@@ -86,8 +87,10 @@ def main() -> None:
     device = torch.device(args.device)
     dataset = load_dataset(args.data)
     train_split, val_split = train_val_split(dataset.train, 0.1, 0)
-    print(f"data: {dataset.source}; {len(train_split)} training samples/epoch; device {device}; "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"data: {dataset.source}; {len(train_split)} training samples/epoch; device {device}; "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; load average {os.getloadavg()[0]:.1f}"
+    )
     # One-time costs (imports on the first optimizer, oneDNN kernels for each shape) would land on
     # whichever loop ran first.
     for warm_up in (ours, reference):
@@ -102,7 +105,9 @@ def main() -> None:
             ref_runs.append(reference(ref_config, train_split, val_split, device))
         # Best of each, and the median ratio of runs taken back to back (steadier on a shared machine).
         paired = statistics.median(o / r for o, r in zip(ours_runs, ref_runs))
-        print(f"{batch:>6} {max(ours_runs):>18,.0f} {max(ref_runs):>26,.0f} {max(ours_runs) / max(ref_runs):>6.2f}x {paired:>15.2f}x")
+        print(
+            f"{batch:>6} {max(ours_runs):>18,.0f} {max(ref_runs):>26,.0f} {max(ours_runs) / max(ref_runs):>6.2f}x {paired:>15.2f}x"
+        )
     print(f"load average {os.getloadavg()[0]:.1f}")
 
 

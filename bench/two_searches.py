@@ -6,6 +6,7 @@ it left behind, and whether its cluster's dashboard agent could bind its HTTP po
 
     python bench/two_searches.py [--trials 6] [--epochs 4] [--gap 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for run in side_by_side(Path(tmp), args.trials, args.epochs, args.gap):
             stopped = sum(s.startswith("stopped early") for s in run.statuses)
-            print(f"{run.name}: exit {run.code} after {run.seconds:.0f} s; {len(run.statuses)} trials, {stopped} stopped "
-                  f"early by ASHA; left behind: {run.left_behind or 'nothing'}")
+            print(
+                f"{run.name}: exit {run.code} after {run.seconds:.0f} s; {len(run.statuses)} trials, {stopped} stopped "
+                f"early by ASHA; left behind: {run.left_behind or 'nothing'}"
+            )
             if run.code != 0:
                 print(run.output[-3000:])
     for session in sorted(set(SESSIONS.glob("session_2*")) - before):

@@ -1,4 +1,5 @@
 """Constants with one home: the inputs' shapes, the number of classes, and the metrics trials report."""
+
 from __future__ import annotations
 
 IMAGE_SIDE = 28

@@ -1,5 +1,6 @@
 """The one base class of every problem the user can fix (a bad space file, data folder, cluster address,
 model folder or flag). The command lines catch it alone and print it as one line, exit code 2."""
+
 from __future__ import annotations
 
 

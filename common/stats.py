@@ -1,4 +1,5 @@
 """The one std convention: the sample std (ddof=1), since seeds and trials are small samples."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

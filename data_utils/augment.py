@@ -1,4 +1,5 @@
 """Per-batch augmentations, vectorized on the training device (no per-sample Python)."""
+
 from __future__ import annotations
 
 import math

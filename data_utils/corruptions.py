@@ -10,6 +10,7 @@ corruption. The audio of both data layouts is standardized MFCC (mean 0, std abo
 array; per feature, the std ranges from about 0.1 to 1.6 in the Kaggle set), so standard normal noise
 is "audio of the right scale that carries no digit".
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -33,13 +33,9 @@ class Split:
         # Splits are also built by hand (tests, other modules), so check the
         # structural contract once here instead of in every consumer.
         if self.images.ndim != 2 or self.images.shape[1] != IMAGE_PIXELS:
-            raise DataError(
-                f"Split.images must have shape (N, {IMAGE_PIXELS}), got {self.images.shape}"
-            )
+            raise DataError(f"Split.images must have shape (N, {IMAGE_PIXELS}), got {self.images.shape}")
         if self.audio.ndim != 2 or self.audio.shape[1] != AUDIO_FEATURES:
-            raise DataError(
-                f"Split.audio must have shape (N, {AUDIO_FEATURES}), got {self.audio.shape}"
-            )
+            raise DataError(f"Split.audio must have shape (N, {AUDIO_FEATURES}), got {self.audio.shape}")
         lengths = [len(self.images), len(self.audio)]
         if self.labels is not None:
             if self.labels.ndim != 1:

@@ -158,9 +158,7 @@ def _load_test_split(directory: Path, layout: _Layout) -> Split | None:
     return _load_split(directory, layout.test, "test", labels_required=False)
 
 
-def _load_split(
-    directory: Path, names: tuple[str, str, str], split_name: str, *, labels_required: bool
-) -> Split:
+def _load_split(directory: Path, names: tuple[str, str, str], split_name: str, *, labels_required: bool) -> Split:
     wr_name, sp_name, lab_name = names
     # Messages name the path, as _load_npy's do: the user may have several copies of the data.
     images = _validate_images(_load_npy(directory / wr_name), str(directory / wr_name))
@@ -190,9 +188,7 @@ def _load_npy(path: Path) -> np.ndarray:
         with open(path, "rb") as fh:
             head = fh.read(len(_NPY_MAGIC))
     except OSError as exc:
-        raise DataError(
-            f"cannot read {name}: {exc.strerror or exc}; check that it is a readable file"
-        ) from exc
+        raise DataError(f"cannot read {name}: {exc.strerror or exc}; check that it is a readable file") from exc
 
     # Checking the magic ourselves gives a clearer message than np.load, which
     # would report arbitrary non-npy files as "pickled data".
@@ -215,13 +211,9 @@ def _load_npy(path: Path) -> np.ndarray:
                 f"{name} holds a pickled/object array, which is not loaded for safety; "
                 "re-save it with a numeric dtype, e.g. numpy.save(path, x.astype(numpy.float32))"
             ) from exc
-        raise DataError(
-            f"{name} is truncated or corrupt ({msg}); re-copy or re-save the file"
-        ) from exc
+        raise DataError(f"{name} is truncated or corrupt ({msg}); re-copy or re-save the file") from exc
     except (EOFError, OSError) as exc:
-        raise DataError(
-            f"{name} is truncated or unreadable ({exc}); re-copy or re-save the file"
-        ) from exc
+        raise DataError(f"{name} is truncated or unreadable ({exc}); re-copy or re-save the file") from exc
     if not isinstance(array, np.ndarray):  # pragma: no cover - np.load of a .npy is an ndarray
         raise DataError(f"{name} did not contain a numpy array; re-save it with numpy.save")
     return array
@@ -294,10 +286,7 @@ def _validate_audio(array: np.ndarray, name: str) -> np.ndarray:
             "re-save the MFCC features in one of those shapes"
         )
     if array.dtype.kind not in "iuf":
-        raise DataError(
-            f"{name} has dtype {array.dtype}, expected real numeric MFCC features; "
-            "re-save them as numpy.float32"
-        )
+        raise DataError(f"{name} has dtype {array.dtype}, expected real numeric MFCC features; re-save them as numpy.float32")
     finite_before = array.dtype.kind != "f" or bool(np.all(np.isfinite(array)))
     # Overflow to inf is detected and reported just below, so numpy's warning
     # would only be noise.
@@ -307,8 +296,7 @@ def _validate_audio(array: np.ndarray, name: str) -> np.ndarray:
     if n_bad:
         what = "NaN/inf values" if not finite_before else "values too large for float32"
         raise DataError(
-            f"{name} contains {n_bad} {what}; clean or impute them (e.g. numpy.nan_to_num) "
-            "and re-save the audio features"
+            f"{name} contains {n_bad} {what}; clean or impute them (e.g. numpy.nan_to_num) and re-save the audio features"
         )
     return audio
 
@@ -323,10 +311,7 @@ def _validate_labels(array: np.ndarray, name: str) -> np.ndarray:
             "re-save them as a 1-D array of digits (not one-hot)"
         )
     if array.dtype.kind not in "iuf":
-        raise DataError(
-            f"{name} has dtype {array.dtype}, expected integer digit labels 0-9; "
-            "re-save them as numpy.int64"
-        )
+        raise DataError(f"{name} has dtype {array.dtype}, expected integer digit labels 0-9; re-save them as numpy.int64")
     bad = (array < 0) | (array >= NUM_CLASSES)
     if array.dtype.kind == "f":
         bad |= ~np.isfinite(array) | (array != np.round(array))

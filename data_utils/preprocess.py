@@ -3,6 +3,7 @@
 Statistics come from the training split only and live in the module's buffers, so they are saved (and
 exported) with the model.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

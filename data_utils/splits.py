@@ -47,7 +47,10 @@ def _row_ids(rows: np.ndarray) -> np.ndarray:
 
 
 def train_val_split(
-    split: Split, val_fraction: float, seed: int, groups: np.ndarray | None = None,
+    split: Split,
+    val_fraction: float,
+    seed: int,
+    groups: np.ndarray | None = None,
 ) -> tuple[Split, Split]:
     """Split ``split`` into stratified train and validation parts.
 
@@ -76,15 +79,8 @@ def train_val_split(
             "cannot make a stratified train/validation split of unlabelled data; "
             "use a labelled training set (the labels file, e.g. y_train.npy, is required)"
         )
-    if (
-        isinstance(val_fraction, bool)
-        or not isinstance(val_fraction, numbers.Real)
-        or not 0.0 < float(val_fraction) < 1.0
-    ):
-        raise DataError(
-            f"data.val_fraction must be a number strictly between 0 and 1, got {val_fraction!r}; "
-            "set it to e.g. 0.2"
-        )
+    if isinstance(val_fraction, bool) or not isinstance(val_fraction, numbers.Real) or not 0.0 < float(val_fraction) < 1.0:
+        raise DataError(f"data.val_fraction must be a number strictly between 0 and 1, got {val_fraction!r}; set it to e.g. 0.2")
     val_fraction = float(val_fraction)
 
     labels = split.labels
@@ -185,7 +181,9 @@ def stratified_folds(labels: np.ndarray, k: int, seed: int, groups: np.ndarray |
     for c in np.unique(labels):
         n = len(np.unique(groups[labels == c]))
         if n < k:
-            raise DataError(f"class {int(c)} has {n} distinct sample group(s), fewer than retrain.cv_folds={k}: "
-                            "every fold needs one; lower cv_folds")
+            raise DataError(
+                f"class {int(c)} has {n} distinct sample group(s), fewer than retrain.cv_folds={k}: "
+                "every fold needs one; lower cv_folds"
+            )
     folds = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(labels)), labels, groups)
     return [np.sort(held_out) for _, held_out in folds]

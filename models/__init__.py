@@ -1,4 +1,5 @@
 """Multimodal (image + audio) digit classifiers assembled from registered encoders, fusions and a head."""
+
 from models.audio_encoders import AUDIO_ENCODERS
 from models.classifier import (
     Component,

@@ -3,6 +3,7 @@
 Preprocessing lays the audio out as T steps of F features: ``frames`` (39, 13), ``chunks`` (10, 50),
 ``flat`` (507, 1) or ``spectrogram`` (any T, F). Every encoder accepts every layout.
 """
+
 from dataclasses import dataclass
 from typing import ClassVar
 

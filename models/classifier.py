@@ -1,4 +1,5 @@
 """The multimodal classifier: image and audio encoders -> fusion -> head, built from one ModelConfig."""
+
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
@@ -90,9 +91,7 @@ class MultimodalClassifier(nn.Module):
     (``outputs_logits``) already gives the logits, so it gets no head.
     """
 
-    def __init__(
-        self, cfg: ModelConfig, audio_shape: tuple[int, int], image_shape: tuple[int, int, int] = (1, 28, 28)
-    ) -> None:
+    def __init__(self, cfg: ModelConfig, audio_shape: tuple[int, int], image_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
         super().__init__()
         self.cfg = cfg
         fusion_cls = FUSIONS.get_class(cfg.fusion.name)

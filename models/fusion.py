@@ -3,6 +3,7 @@
 Registered in ``FUSIONS`` by their YAML name. A fusion receives only the modalities it lists in
 ``modalities``, so the classifier builds only those encoders (ablations carry no dead branch).
 """
+
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -253,4 +254,3 @@ class AudioOnly(SingleModality):
     """Audio features only."""
 
     modalities = ("audio",)
-

@@ -1,4 +1,5 @@
 """Image encoders: (B, C, H, W) -> (B, out_dim). Registered in ``IMAGE_ENCODERS`` by their YAML name."""
+
 from dataclasses import dataclass
 
 from torch import Tensor, nn

@@ -1,4 +1,5 @@
 """Building blocks shared by the encoders, the fusions and the head: MLP and conv stacks, config checks."""
+
 import math
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -9,6 +10,7 @@ Pool = Literal["max", "avg"]
 
 
 # Config checks. Each raises ValueError quoting the offending value, so a config loader can add the key path.
+
 
 def check_dropout(name: str, p: float) -> None:
     if not 0.0 <= p < 1.0:
@@ -107,8 +109,10 @@ _BATCH_NORM = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d}
 _CHANNEL_DROPOUT = {1: nn.Dropout1d, 2: nn.Dropout2d}
 _POOL = {("max", 1): nn.MaxPool1d, ("max", 2): nn.MaxPool2d, ("avg", 1): nn.AvgPool1d, ("avg", 2): nn.AvgPool2d}
 _ADAPTIVE_POOL = {
-    ("max", 1): nn.AdaptiveMaxPool1d, ("max", 2): nn.AdaptiveMaxPool2d,
-    ("avg", 1): nn.AdaptiveAvgPool1d, ("avg", 2): nn.AdaptiveAvgPool2d,
+    ("max", 1): nn.AdaptiveMaxPool1d,
+    ("max", 2): nn.AdaptiveMaxPool2d,
+    ("avg", 1): nn.AdaptiveAvgPool1d,
+    ("avg", 2): nn.AdaptiveAvgPool2d,
 }
 
 

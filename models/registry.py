@@ -1,4 +1,5 @@
 """Name -> class registries, so that YAML can name a component and adding one is a class and a line."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,4 +1,5 @@
 """What the command lines (``search.run``, ``.predict``, ``.evaluate``, ``.report``) share: bad input is one line and exit code 2."""
+
 from __future__ import annotations
 
 import argparse

@@ -9,6 +9,7 @@ folder or a module.
 Example:
     python -m search.evaluate results/fusion/best --data path/to/written_spoken_digits --out robustness.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = ArgumentParser(prog="python -m search.evaluate", description=__doc__.splitlines()[0], allow_abbrev=False)
     p.add_argument("model_dir", metavar="MODEL_DIR", help="a folder written by serving.export.export_model")
     p.add_argument("--data", required=True, help="a directory in the Kaggle or Zenodo layout with a labelled test set, or 'demo'")
-    p.add_argument("--corruptions", type=corruption_names, default=DEFAULT_CORRUPTIONS,
-                   help=f"comma-separated, in order (default: {','.join(DEFAULT_CORRUPTIONS)})")
+    p.add_argument(
+        "--corruptions",
+        type=corruption_names,
+        default=DEFAULT_CORRUPTIONS,
+        help=f"comma-separated, in order (default: {','.join(DEFAULT_CORRUPTIONS)})",
+    )
     p.add_argument("--out", help="also write the results to this JSON file")
     p.add_argument("--seed", type=int, default=0, help="seed of the corruptions' noise (default: 0)")
     p.add_argument("--batch-size", type=positive_int, default=1024, help="samples per forward pass (default: 1024)")
@@ -60,8 +65,11 @@ def table(results: dict[str, dict[str, float]]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0, or 2 for a user error, reported as one line)."""
     args = parse_args(argv)
-    report = {"model": args.model_dir, "data": args.data,
-              **evaluate_model(Path(args.model_dir), load_test_split(args.data), args.corruptions, args.seed, args.batch_size)}
+    report = {
+        "model": args.model_dir,
+        "data": args.data,
+        **evaluate_model(Path(args.model_dir), load_test_split(args.data), args.corruptions, args.seed, args.batch_size),
+    }
     if args.out is not None:
         write_output(Path(args.out).expanduser(), json.dumps(report, indent=1) + "\n")
 

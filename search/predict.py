@@ -7,6 +7,7 @@ set is labelled, prints its accuracy and macro F1. The model is the TorchScript 
 Example:
     python -m search.predict results/fusion/best --data path/to/written_spoken_digits --out submission.csv
 """
+
 from __future__ import annotations
 
 import argparse

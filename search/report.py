@@ -6,6 +6,7 @@ and the best retrained config's confusion matrix. Its figures are PNG files unde
 referenced by relative path. Everything is read from the experiment folder, so a finished, resumed or
 killed search is served alike; a section whose input is missing says so in one line.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -5,6 +5,7 @@ seeds (defaults: the space's ``retrain`` section), evaluates them on the held-ou
 the best to ``best/``, as the end of a search does; the earlier ``retrain/``, ``retrain.json`` and
 ``best/`` are replaced, and the leaderboard and report rewritten.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,7 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = Path(args.experiment).resolve()
     spec = load_experiment(root)
     retrain = dataclasses.replace(
-        spec.retrain, **{k: v for k, v in {"seeds": args.seeds, "top_k": args.top_k}.items() if v is not None},
+        spec.retrain,
+        **{k: v for k, v in {"seeds": args.seeds, "top_k": args.top_k}.items() if v is not None},
         **({"ablation": False} if args.no_ablation else {}),
     )
     spec = dataclasses.replace(spec, retrain=retrain, data=dataclasses.replace(spec.data, source=args.data or spec.data.source))

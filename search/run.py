@@ -4,6 +4,7 @@ Everything lands in ``results/<name>/``: the resolved space, Ray Tune's experime
 checkpoints of trials that train in-process), one Ray Train run per distributed trial (``train/``), TensorBoard logs (``tensorboard/``) and the leaderboard
 (``leaderboard.csv``, ``.json``, ``.md``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,11 +39,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--max-epochs", type=positive_int, help="epochs per trial (overrides scheduler.max_t)")
     p.add_argument("--metric", choices=list(METRIC_MODES), help="rank trials by this (overrides search.metric and its mode)")
     p.add_argument("--results", default="results", help="folder for experiments (default: results)")
-    p.add_argument("--warm-start", metavar="EXPERIMENT", help="give the searcher the finished trials of a previous "
-                   "experiment (results/<name>) without training them again")
-    p.add_argument("--verbose", action="store_true", help=f"Ray's and Tune's own output on the console too (else in RESULTS/NAME/{RAY_LOG})")
-    p.add_argument("--dry-run", action="store_true",
-                   help="validate the space, show sampled configs, resources and a cost estimate; start no Ray, write nothing")
+    p.add_argument(
+        "--warm-start",
+        metavar="EXPERIMENT",
+        help="give the searcher the finished trials of a previous experiment (results/<name>) without training them again",
+    )
+    p.add_argument(
+        "--verbose", action="store_true", help=f"Ray's and Tune's own output on the console too (else in RESULTS/NAME/{RAY_LOG})"
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate the space, show sampled configs, resources and a cost estimate; start no Ray, write nothing",
+    )
     return p.parse_args(argv)
 
 
@@ -85,8 +94,10 @@ def validation_split(data: DataSection, train: Split) -> tuple[Split, Split]:
     """(train, validation) of ``train`` as a space file's data section says."""
     groups = duplicate_groups(train) if data.group_duplicates else None
     if groups is not None and groups.max() + 1 < len(groups):
-        print(f"data: the {len(groups)} training samples form {groups.max() + 1} groups sharing an audio clip or an image; "
-              "each group stays on one side of the split (data.group_duplicates)")
+        print(
+            f"data: the {len(groups)} training samples form {groups.max() + 1} groups sharing an audio clip or an image; "
+            "each group stays on one side of the split (data.group_duplicates)"
+        )
     return train_val_split(train, data.val_fraction, data.seed, groups)
 
 
@@ -97,8 +108,10 @@ def load_splits(spec: SearchSpec) -> dict[str, Any]:
     except DataError as e:
         # The split's messages name the class and data.val_fraction; say which data set, too.
         raise DataError(f"{dataset.source}: {e}") from None
-    print(f"data: {dataset.source}: {len(train)} train / {len(val)} validation samples"
-          + (f", {len(dataset.test)} held-out test samples (not used by the search)" if dataset.test is not None else ""))
+    print(
+        f"data: {dataset.source}: {len(train)} train / {len(val)} validation samples"
+        + (f", {len(dataset.test)} held-out test samples (not used by the search)" if dataset.test is not None else "")
+    )
     if dataset.synthetic_audio:
         print("data: NOTE the demo's audio is SYNTHETIC; point --data at a Kaggle/Zenodo folder for real speech")
     return {"train": train, "val": val, "test": dataset.test, "source": dataset.source}

@@ -1,5 +1,6 @@
 """What an export checks before and after it writes: ONNX installed, a target folder it may replace, the
 scripted model matching the eager one, JSON-able metadata."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -72,5 +73,3 @@ def jsonable(value: Any, path: str) -> Any:
 
 def dumps(value: Any) -> bytes:
     return (json.dumps(value, indent=2) + "\n").encode()
-
-

@@ -4,6 +4,7 @@ probabilities, exported to ``results/<name>/ensemble/`` with its held-out metric
 The members are the retrained runs of the full (fused) configs in the search's order (best config first),
 each config's seeds in turn: the held-out set never chooses them.
 """
+
 from __future__ import annotations
 
 import io
@@ -57,16 +58,28 @@ def members_in_order(rows: Sequence[dict[str, Any]], sources: Sequence[str], k: 
 def scores(model: torch.jit.ScriptModule, split: Split) -> dict[str, Any]:
     """Accuracy and macro F1 of an exported model on a labelled split of raw inputs."""
     with torch.no_grad():
-        predictions = np.concatenate([
-            model(torch.from_numpy(split.images[i:i + EVAL_BATCH]), torch.from_numpy(split.audio[i:i + EVAL_BATCH])).argmax(1).numpy()
-            for i in range(0, len(split.labels), EVAL_BATCH)
-        ])
-    return {"accuracy": float((predictions == split.labels).mean()), "f1": float(f1_score(split.labels, predictions, average="macro"))}
+        predictions = np.concatenate(
+            [
+                model(torch.from_numpy(split.images[i : i + EVAL_BATCH]), torch.from_numpy(split.audio[i : i + EVAL_BATCH]))
+                .argmax(1)
+                .numpy()
+                for i in range(0, len(split.labels), EVAL_BATCH)
+            ]
+        )
+    return {
+        "accuracy": float((predictions == split.labels).mean()),
+        "f1": float(f1_score(split.labels, predictions, average="macro")),
+    }
 
 
 def export_ensemble(
-    folder: Path, k: int, rows: Sequence[dict[str, Any]], models: dict[str, tuple[nn.Module, Preprocessor]],
-    sources: Sequence[str], eval_split: Split, evaluated_on: str,
+    folder: Path,
+    k: int,
+    rows: Sequence[dict[str, Any]],
+    models: dict[str, tuple[nn.Module, Preprocessor]],
+    sources: Sequence[str],
+    eval_split: Split,
+    evaluated_on: str,
 ) -> dict[str, Any] | None:
     """Write ``folder`` (model.ts, metrics.json, members.json); the metrics for retrain.json.
 
@@ -85,19 +98,23 @@ def export_ensemble(
         check_close("ensemble TorchScript", scripted(*probe), wrapped(*probe), 1e-5)
     single = chosen[0]
     metrics = {
-        "evaluated_on": evaluated_on, "members": len(chosen),
+        "evaluated_on": evaluated_on,
+        "members": len(chosen),
         "ensemble": scores(scripted, eval_split),
         "single_best": {"run": single["run"], "accuracy": single["accuracy"], "f1": single["f1"]},
     }
     buffer = io.BytesIO()
     with quiet_jit():
         torch.jit.save(scripted, buffer)
-    write_folder(folder, {
-        MODEL_FILE: buffer.getvalue(), METRICS_FILE: dumps(metrics),
-        MEMBERS_FILE: dumps([{k: r[k] for k in ("run", "source", "seed", "accuracy", "f1")} for r in chosen]),
-    })
-    print(f"ensemble of {len(chosen)} exported to {folder}: F1 {metrics['ensemble']['f1']:.4f} "
-          f"(single best {single['f1']:.4f})")
+    write_folder(
+        folder,
+        {
+            MODEL_FILE: buffer.getvalue(),
+            METRICS_FILE: dumps(metrics),
+            MEMBERS_FILE: dumps([{k: r[k] for k in ("run", "source", "seed", "accuracy", "f1")} for r in chosen]),
+        },
+    )
+    print(f"ensemble of {len(chosen)} exported to {folder}: F1 {metrics['ensemble']['f1']:.4f} (single best {single['f1']:.4f})")
     return metrics
 
 

@@ -4,6 +4,7 @@
 of ``data_utils.corruptions`` (audio replaced by noise, image blanked, Gaussian noise on both). The noise
 is seeded: the same seed gives the same numbers.
 """
+
 from __future__ import annotations
 
 import os

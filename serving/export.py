@@ -13,6 +13,7 @@
 The folder appears all at once: every file is written into a hidden staging folder beside it, which is then
 renamed into place, so a crash leaves either no folder, or the previous export, never a mix of files.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -113,8 +114,10 @@ class ExportedClassifier(nn.Module):
 
     def forward(self, images: Tensor, audio: Tensor) -> Tensor:
         if images.dtype != torch.uint8:
-            raise ValueError("images must be uint8 pixels 0..255: convert whole numbers with .to(torch.uint8); "
-                             "multiply images scaled to 0..1 by 255 first")
+            raise ValueError(
+                "images must be uint8 pixels 0..255: convert whole numbers with .to(torch.uint8); "
+                "multiply images scaled to 0..1 by 255 first"
+            )
         if not audio.is_floating_point():
             raise ValueError("audio must be floating-point MFCC features: convert with .to(torch.float32)")
         square = images.dim() == 3 and images.shape[1] == self.image_side and images.shape[2] == self.image_side
@@ -259,7 +262,9 @@ def load_exported(folder: Path, map_location: str | torch.device = "cpu") -> tor
         raise ExportError(f"{str(folder)!r} is not a folder; pass the folder that holds {MODEL_FILE}, not a file in it")
     path = folder / MODEL_FILE
     if not path.is_file():
-        raise ExportError(f"{str(folder)!r} holds no exported model (no {MODEL_FILE}); pass a folder written by serving.export.export_model")
+        raise ExportError(
+            f"{str(folder)!r} holds no exported model (no {MODEL_FILE}); pass a folder written by serving.export.export_model"
+        )
     try:
         with quiet_jit():
             module = torch.jit.load(str(path), map_location=map_location)
@@ -313,8 +318,13 @@ def onnx_bytes(preprocessor: Preprocessor, model: MultimodalClassifier) -> bytes
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript-based exporter's deprecation and tracer notes
         torch.onnx.export(
-            wrapped, probe_inputs(), buffer, dynamo=False, opset_version=ONNX_OPSET,
-            input_names=["images", "audio"], output_names=["logits"],
+            wrapped,
+            probe_inputs(),
+            buffer,
+            dynamo=False,
+            opset_version=ONNX_OPSET,
+            input_names=["images", "audio"],
+            output_names=["logits"],
             dynamic_axes={"images": {0: "batch"}, "audio": {0: "batch"}, "logits": {0: "batch"}},
         )
     data = buffer.getvalue()
@@ -324,5 +334,3 @@ def onnx_bytes(preprocessor: Preprocessor, model: MultimodalClassifier) -> bytes
     with torch.no_grad():
         check_close("ONNX", torch.from_numpy(logits), model(*preprocessor(images, audio)).float(), ONNX_TOLERANCE)
     return data
-
-

@@ -5,6 +5,7 @@ A trial measures these before its first epoch (``search.worker``), so that a mod
 None depends on the weights, so an untrained model with unfitted preprocessing measures the same as
 the trained one, which lets ``bench/`` measure hand-tuned and searched models alike.
 """
+
 from __future__ import annotations
 
 import copy
@@ -28,7 +29,9 @@ LATENCY_WARMUP = 20  # untimed passes first: allocator, oneDNN/cuDNN kernel choi
 LATENCY_RUNS = 50  # timed passes; the median shrugs off a neighbour's burst on a shared machine
 
 
-def trial_footprint(config: TrialConfig, which: Collection[str], device: str | torch.device = "cpu", latency_batch: int = 1) -> dict[str, float]:
+def trial_footprint(
+    config: TrialConfig, which: Collection[str], device: str | torch.device = "cpu", latency_batch: int = 1
+) -> dict[str, float]:
     """The ``which`` FOOTPRINT measures of the model ``config`` builds, untrained, on ``device`` with the
     calling process's torch threads."""
     with torch.random.fork_rng(devices=[]):  # building a model draws weights: leave the caller's stream alone
@@ -37,8 +40,11 @@ def trial_footprint(config: TrialConfig, which: Collection[str], device: str | t
 
 
 def footprint(
-    model: MultimodalClassifier, preprocessor: Preprocessor, which: Collection[str],
-    device: str | torch.device = "cpu", latency_batch: int = 1,
+    model: MultimodalClassifier,
+    preprocessor: Preprocessor,
+    which: Collection[str],
+    device: str | torch.device = "cpu",
+    latency_batch: int = 1,
 ) -> dict[str, float]:
     """Measure a model (and its preprocessing) as it would be exported.
 

@@ -1,4 +1,5 @@
 """An exported model folder's files, the ONNX settings, and the error for a folder that is not an export."""
+
 from __future__ import annotations
 
 from common.errors import OneLineError

@@ -1,4 +1,5 @@
 """An export's MODEL_CARD.md and preprocessing.json: what the model is, its inputs and outputs, how to use it."""
+
 from __future__ import annotations
 
 import math
@@ -31,7 +32,9 @@ def preprocessing_summary(pre: Preprocessor) -> dict[str, Any]:
         "audio_std": pre.audio_std.tolist(),
         "audio_layout": pre.audio_layout,
         "audio_layout_shape": [steps, features],  # (T, F) the audio encoder sees
-        "spectrogram": {"n_fft": SPEC_N_FFT, "hop_length": SPEC_HOP, "window": "hann"} if pre.audio_layout == "spectrogram" else None,
+        "spectrogram": {"n_fft": SPEC_N_FFT, "hop_length": SPEC_HOP, "window": "hann"}
+        if pre.audio_layout == "spectrogram"
+        else None,
     }
 
 
@@ -57,12 +60,15 @@ def metric_rows(metrics: Mapping[str, Any]) -> Iterator[str]:
         yield f"| {key} | {value} |"
 
 
-def model_card(config: TrialConfig, model: MultimodalClassifier, pre: Preprocessor, metrics: Mapping[str, Any], onnx: bool) -> str:
+def model_card(
+    config: TrialConfig, model: MultimodalClassifier, pre: Preprocessor, metrics: Mapping[str, Any], onnx: bool
+) -> str:
     cfg = config.model
     steps, features = audio_shape(pre.audio_layout)
     parts = [("image encoder", model.image_encoder, cfg.image), ("audio encoder", model.audio_encoder, cfg.audio)]
     arch = [
-        f"- {label}: {component_text(comp)}, {count_parameters(mod):,} parameters" if mod is not None
+        f"- {label}: {component_text(comp)}, {count_parameters(mod):,} parameters"
+        if mod is not None
         else f"- {label}: none (the `{cfg.fusion.name}` fusion does not use this input, which is ignored)"
         for label, mod, comp in parts
     ]
@@ -85,7 +91,8 @@ def model_card(config: TrialConfig, model: MultimodalClassifier, pre: Preprocess
     onnx_text = (
         f"\n`{ONNX_FILE}` is the same model for onnxruntime (opset {ONNX_OPSET}); it takes only the flat shapes, "
         f"(B, 784) uint8 and (B, 507) float32, and matches the PyTorch logits within {ONNX_TOLERANCE:g}.\n"
-        if onnx else ""
+        if onnx
+        else ""
     )
     return f"""# Written + spoken digit classifier ({cfg.fusion.name} fusion)
 

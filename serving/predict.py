@@ -2,6 +2,7 @@
 
 The model is the TorchScript file that ``serving.export.export_model`` wrote; nothing is unpickled.
 """
+
 from __future__ import annotations
 
 import numpy as np

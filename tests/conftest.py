@@ -1,5 +1,6 @@
 """Shared fixtures. Ray takes seconds to start, so the suite starts one cluster, on first use, and shuts it
 down at the end; commands under test that start their own cluster run as subprocesses."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -29,7 +30,11 @@ def ray_cluster(tmp_path_factory) -> Iterator[object]:
             head_node_args={"num_cpus": 1, "include_dashboard": True, "dashboard_host": "127.0.0.1", "dashboard_port": dashboard},
         )
         cluster.add_node(num_cpus=1)
-        ray.init(address=cluster.address, log_to_driver=False, runtime_env={"env_vars": env, "worker_process_setup_hook": "tests.faults.install"})
+        ray.init(
+            address=cluster.address,
+            log_to_driver=False,
+            runtime_env={"env_vars": env, "worker_process_setup_hook": "tests.faults.install"},
+        )
     cluster.fault_file = fault_file
     try:
         yield cluster
@@ -57,5 +62,10 @@ def small_export(tmp_path_factory) -> dict:
     config = parse_trial_config({"model": SMALL_MODEL, "train": {"epochs": 2, "lr": 3e-3, "batch_size": 64}})
     result = train(config, *train_val_split(dataset.train, 0.2, 0))
     model_dir = export_model(root / "model", config, result.model, result.preprocessor, result.history[-1])
-    return {"dataset": dataset, "config": config, "result": result, "model_dir": model_dir,
-            "kaggle": save_kaggle(root / "kaggle", dataset)}
+    return {
+        "dataset": dataset,
+        "config": config,
+        "result": result,
+        "model_dir": model_dir,
+        "kaggle": save_kaggle(root / "kaggle", dataset),
+    }

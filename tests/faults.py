@@ -11,6 +11,7 @@ Other kinds: ``kill``, the worker process is killed (SIGKILL, as by the kernel o
 when a model outgrows the device). Attempts are counted in marker files beside it, per trial, so a
 retry in a new process sees the earlier attempts.
 """
+
 from __future__ import annotations
 
 import json

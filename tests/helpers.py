@@ -1,4 +1,5 @@
 """What the tests share: the repository's paths and the ways to run a command as a user would."""
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,12 @@ SPACES = ROOT / "spaces"
 def run_cli(*args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run ``python -m <args>`` from the repository root, as a user would."""
     return subprocess.run(
-        [sys.executable, "-m", *args], check=False, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", *args],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )
 
@@ -47,7 +53,11 @@ class TrackedCommand:
         with open(log, "w") as out:
             # A session of its own, as a terminal gives a command: Ctrl-C reaches its whole process group.
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", *args], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                [sys.executable, "-m", *args],
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
                 env={**os.environ, **(env or {})},
             )
         self.started: dict[int, psutil.Process] = {}

@@ -1,5 +1,6 @@
 """The code's layout, checked: no import cycles (counting imports inside functions), no module over 350
 lines, a docstring in every package's __init__.py, at most 8 modules directly in search/."""
+
 from __future__ import annotations
 
 import ast
@@ -53,7 +54,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
+                return path[path.index(nxt) :] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         state[node] = 2
@@ -91,7 +92,9 @@ def test_module_size(path):
 def test_every_package_has_a_docstring():
     inits = [ROOT / pkg / "__init__.py" for pkg in PACKAGES]
     inits += [d / "__init__.py" for pkg in PACKAGES for d in (ROOT / pkg).rglob("*") if d.is_dir() and d.name != "__pycache__"]
-    inits += [d / "__init__.py" for d in [ROOT / "tests", *(ROOT / "tests").rglob("*")] if d.is_dir() and any(d.glob("test_*.py"))]
+    inits += [
+        d / "__init__.py" for d in [ROOT / "tests", *(ROOT / "tests").rglob("*")] if d.is_dir() and any(d.glob("test_*.py"))
+    ]
     missing = [str(p.relative_to(ROOT)) for p in inits if not p.is_file() or not ast.get_docstring(ast.parse(p.read_text()))]
     assert not missing
 

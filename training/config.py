@@ -1,4 +1,5 @@
 """The typed config of one trial: everything needed to reproduce it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

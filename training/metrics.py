@@ -1,4 +1,5 @@
 """Classification metrics computed on the device, so evaluation never copies predictions to the host."""
+
 from __future__ import annotations
 
 import torch

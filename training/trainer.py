@@ -5,6 +5,7 @@ is no DataLoader and no per-sample Python: the splits are normalized once, and e
 The trainer knows nothing of Ray or YAML; a caller (a Ray Train worker, a test, a benchmark) passes an
 ``on_epoch`` hook to report metrics and save checkpoints, and ``resume`` to continue from one.
 """
+
 from __future__ import annotations
 
 import copy
@@ -124,7 +125,9 @@ def eval_batch_size(device: torch.device) -> int:
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, pre: Preprocessor, data: DeviceSplit, batch_size: int | None = None, amp: bool = True) -> dict[str, Any]:
+def evaluate(
+    model: nn.Module, pre: Preprocessor, data: DeviceSplit, batch_size: int | None = None, amp: bool = True
+) -> dict[str, Any]:
     """Loss, accuracy, macro F1 and predictions of ``model`` on a normalized split.
 
     Args:
@@ -266,16 +269,18 @@ def train(
 
     def checkpoint() -> Checkpoint:
         # A snapshot: state_dict() shares storage with tensors that the next step updates in place.
-        return copy.deepcopy({
-            "model": model.state_dict(),
-            "preprocessor": pre.state_dict(),
-            "optimizer": opt.state_dict(),
-            "scheduler": sched.state_dict(),
-            "rng": {"torch": torch.get_rng_state(), "generator": gen.get_state()},
-            "epoch": len(history),
-            "history": list(history),
-            "config": to_dict(config),
-        })
+        return copy.deepcopy(
+            {
+                "model": model.state_dict(),
+                "preprocessor": pre.state_dict(),
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "rng": {"torch": torch.get_rng_state(), "generator": gen.get_state()},
+                "epoch": len(history),
+                "history": list(history),
+                "config": to_dict(config),
+            }
+        )
 
     for epoch in range(len(history) + 1, cfg.epochs + 1):
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -303,21 +308,24 @@ def train(
         scores = {name: evaluate(model, pre, data, amp=cfg.amp) for name, data in val_sets.items()}
         val = scores["clean"]
         val_samples = world * sum(len(data) for data in val_sets.values())  # every rank evaluates the whole split
-        history.append({
-            "epoch": epoch,
-            "train_loss": loss_sum / samples,
-            "train_samples": int(samples),  # over every rank's shard
-            "val_loss": val["loss"],
-            "val_accuracy": val["accuracy"],
-            "val_f1": val["f1"],
-            "val_robust_f1": sum(score["f1"] for score in scores.values()) / len(scores),
-            "lr": lr,
-            "seconds": time.perf_counter() - start,
-            "cpu_seconds": time.process_time() - cpu_start,  # this process's, all its threads: a busy machine inflates only seconds
-            "params": params,
-            "val_samples": val_samples,
-            "sample_epochs": samples + EVAL_COST * val_samples,
-        })
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": loss_sum / samples,
+                "train_samples": int(samples),  # over every rank's shard
+                "val_loss": val["loss"],
+                "val_accuracy": val["accuracy"],
+                "val_f1": val["f1"],
+                "val_robust_f1": sum(score["f1"] for score in scores.values()) / len(scores),
+                "lr": lr,
+                "seconds": time.perf_counter() - start,
+                "cpu_seconds": time.process_time()
+                - cpu_start,  # this process's, all its threads: a busy machine inflates only seconds
+                "params": params,
+                "val_samples": val_samples,
+                "sample_epochs": samples + EVAL_COST * val_samples,
+            }
+        )
         if on_epoch is not None:
             on_epoch(history[-1], checkpoint)
     for hook in layout_hooks:

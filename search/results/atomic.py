@@ -1,4 +1,5 @@
 """Writing results atomically: a crash never leaves a half-written file behind."""
+
 from __future__ import annotations
 
 import os

@@ -19,6 +19,7 @@
 Writers and readers take an ``ExperimentFolder`` (or its root) and ask it for paths; no other module spells
 a file name of the folder.
 """
+
 from __future__ import annotations
 
 import json

@@ -6,6 +6,7 @@ and no other feasible trial is as good on every objective and better on one, eac
 best epoch by the first objective (the leaderboard's row). Trials that early stopping ended count with
 what they reached: the searcher saw the same.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -66,7 +67,8 @@ def front_section(root: Path, spec: SearchSpec, table: pd.DataFrame) -> str:
         f"{len(members)} feasible trial(s) on the front, of {int(feasible(table, goals).sum())} feasible{limits}: "
         f"[{PARETO_FILE}.md]({PARETO_FILE}.md) (and .csv).\n\n"
         + figure(front_figure(table, goals, dict(spec.search.constraints)), root, "pareto", "Pareto front")
-        + "\n" + simple_markdown(rows)
+        + "\n"
+        + simple_markdown(rows)
     )
 
 
@@ -93,7 +95,9 @@ def front_figure(table: pd.DataFrame, goals: dict[str, str], limits: dict[str, f
         if not bad.empty:
             low = ax.get_ylim()[0]
             ys = bad[first].where(bad[first].notna(), low) if first in bad else pd.Series(low, index=bad.index)
-            ax.scatter(bad[other], ys, marker="x", color="0.4", label="infeasible (not trained; at the floor without a value)", zorder=2)
+            ax.scatter(
+                bad[other], ys, marker="x", color="0.4", label="infeasible (not trained; at the floor without a value)", zorder=2
+            )
         if other in limits:
             ax.axvline(limits[other], color="0.4", linestyle="--", linewidth=1, label=f"limit {limits[other]:g}")
         if first in limits:
@@ -104,4 +108,3 @@ def front_figure(table: pd.DataFrame, goals: dict[str, str], limits: dict[str, f
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
     return fig
-

@@ -7,6 +7,7 @@ distributions that the search asked Optuna for, a conditional parameter only whe
 fANOVA assesses the parameters that all its trials share: a conditional one is assessed again among the
 trials where it exists.
 """
+
 from __future__ import annotations
 
 import math
@@ -69,8 +70,9 @@ def importances(spec: SearchSpec, results: Sequence[tuple[Mapping[str, Any], flo
     scores = shares(study.trials)
     searched = sorted({name for t in study.trials for name in t.params})
     left_out = tuple(name for name in searched if name not in scores)
-    return Importance(scores=scores, trials=len(results), left_out=left_out,
-                      conditional=conditional_importances(study.trials, left_out))
+    return Importance(
+        scores=scores, trials=len(results), left_out=left_out, conditional=conditional_importances(study.trials, left_out)
+    )
 
 
 def shares(trials: Sequence[optuna.trial.FrozenTrial]) -> dict[str, float]:

@@ -3,6 +3,7 @@
 Reading the folder (not Tune's in-memory results) means the same code serves a finished search, a
 resumed one and one whose driver was killed. Written as leaderboard.csv, .json and .md.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,7 +59,8 @@ def kept_checkpoint(reported: str | None, metric: str, mode: str) -> str | None:
     if not snapshot.is_file():
         return None
     kept = [
-        c for c in json.loads(snapshot.read_text()).get("checkpoint_results", [])
+        c
+        for c in json.loads(snapshot.read_text()).get("checkpoint_results", [])
         if metric in c.get("metrics", {}) and (snapshot.parent / c["checkpoint_dir_name"]).is_dir()
     ]
     if not kept:
@@ -70,7 +72,9 @@ def kept_checkpoint(reported: str | None, metric: str, mode: str) -> str | None:
 def tune_checkpoint(trial_dir: Path, history: list[dict[str, Any]], metric: str, mode: str) -> str | None:
     """The best checkpoint Tune kept of a trial that trained in-process (Tune then owns its checkpoints and
     records each epoch's in ``checkpoint_dir_name``): the best epoch's, which Tune keeps by the same metric."""
-    kept = [r for r in history if isinstance(r.get("checkpoint_dir_name"), str) and (trial_dir / r["checkpoint_dir_name"]).is_dir()]
+    kept = [
+        r for r in history if isinstance(r.get("checkpoint_dir_name"), str) and (trial_dir / r["checkpoint_dir_name"]).is_dir()
+    ]
     if not kept:
         return None
     return str(trial_dir / (max if mode == "max" else min)(kept, key=lambda r: r[metric])["checkpoint_dir_name"])
@@ -83,7 +87,11 @@ def trial_row(trial_dir: Path, spec: SearchSpec) -> dict[str, Any]:
     metric, mode = spec.search.metric, spec.search.mode
     row: dict[str, Any] = {"trial_id": trial_dir.name}
     if history and history[-1].get(INFEASIBLE):  # over a limit: measured, never trained
-        row.update(status=f"infeasible: {history[-1][INFEASIBLE]}", epochs=0, **{k: history[-1][k] for k in FOOTPRINT if k in history[-1]})
+        row.update(
+            status=f"infeasible: {history[-1][INFEASIBLE]}",
+            epochs=0,
+            **{k: history[-1][k] for k in FOOTPRINT if k in history[-1]},
+        )
     elif history:
         best = (max if mode == "max" else min)(history, key=lambda r: r[metric])
         epochs = history[-1]["epoch"]
@@ -99,7 +107,8 @@ def trial_row(trial_dir: Path, spec: SearchSpec) -> dict[str, Any]:
             params=best.get("params"),
             **{k: best[k] for k in FOOTPRINT[1:] if k in best},  # model_mb, latency_ms: when the search measured them
             train_seconds=round(sum(r.get("seconds", 0.0) for r in history), 2),
-            checkpoint=kept_checkpoint(best.get("checkpoint_path"), metric, mode) or tune_checkpoint(trial_dir, history, metric, mode),
+            checkpoint=kept_checkpoint(best.get("checkpoint_path"), metric, mode)
+            or tune_checkpoint(trial_dir, history, metric, mode),
         )
     else:
         row.update(status="failed" if error else "not started", epochs=0)
@@ -165,11 +174,19 @@ def fmt(value: Any) -> str:
 
 
 def retrained_table(retrained: dict[str, Any]) -> pd.DataFrame:
-    rows = [{
-        "rank": "retrained", "trial_id": g["source"], "status": f"retrained {g['variant']}, {g['seeds']} seed(s)",
-        "evaluated_on": retrained["evaluated_on"],
-        "f1_mean": g["f1_mean"], "f1_std": g["f1_std"], "accuracy_mean": g["accuracy_mean"], "accuracy_std": g["accuracy_std"],
-    } for g in retrained["configs"]]
+    rows = [
+        {
+            "rank": "retrained",
+            "trial_id": g["source"],
+            "status": f"retrained {g['variant']}, {g['seeds']} seed(s)",
+            "evaluated_on": retrained["evaluated_on"],
+            "f1_mean": g["f1_mean"],
+            "f1_std": g["f1_std"],
+            "accuracy_mean": g["accuracy_mean"],
+            "accuracy_std": g["accuracy_std"],
+        }
+        for g in retrained["configs"]
+    ]
     return pd.DataFrame(rows)
 
 
@@ -185,10 +202,16 @@ def write_leaderboard(root: Path, table: pd.DataFrame, spec: SearchSpec, retrain
     text = f"# {spec.name}: trials by {ranking}\n\n"
     previous = ExperimentFolder(root).read_warm_start()
     if previous:
-        text += (f"The searcher also knew {len(previous)} finished trials of {', '.join(sorted({t['source'] for t in previous}))} "
-                 "from the start (--warm-start), not trained again: their leaderboard lists them.\n\n")
+        text += (
+            f"The searcher also knew {len(previous)} finished trials of {', '.join(sorted({t['source'] for t in previous}))} "
+            "from the start (--warm-start), not trained again: their leaderboard lists them.\n\n"
+        )
     if not top.empty:
-        text += f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n" + retrained_markdown(top) + "\n## Search trials\n\n"
+        text += (
+            f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n"
+            + retrained_markdown(top)
+            + "\n## Search trials\n\n"
+        )
     atomic_write_text(root / f"{LEADERBOARD}.md", text + markdown(table, spec))
 
 

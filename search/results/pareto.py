@@ -4,6 +4,7 @@ Objective values arrive as rows of a table with a direction per column ("max" or
 here first turns them into costs (lower is better) with ``costs``. No Ray, no torch: the multi-objective
 ASHA (``search.moasha``), the searcher's constraints and the leaderboard all call the same code.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence

@@ -3,6 +3,7 @@
 Figures are drawn on matplotlib's Agg canvas directly, not through pyplot: no display is needed and no
 global pyplot state is touched, so the search process that calls this keeps whatever backend it had.
 """
+
 from __future__ import annotations
 
 import io

@@ -6,6 +6,7 @@ and the best retrained config's confusion matrix. Its figures are PNG files unde
 referenced by relative path. Everything is read from the experiment folder, so a finished, resumed or
 killed search is served alike; a section whose input is missing says so in one line.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -38,8 +39,9 @@ from search.space.resolve import SAMPLED
 from search.space.spec import SchedulerSection, SearchSpec
 
 TOP = 10  # trials in the leaderboard excerpt and in the learning curves
-NO_RETRAIN = (f"No {RETRAIN_FILE}: the best configs were not retrained (the search stopped before retraining, "
-              "or retrain.top_k is 0).\n")
+NO_RETRAIN = (
+    f"No {RETRAIN_FILE}: the best configs were not retrained (the search stopped before retraining, or retrain.top_k is 0).\n"
+)
 
 History = dict[str, list[dict[str, Any]]]  # trial id -> its reported epochs, oldest first
 
@@ -54,16 +56,20 @@ def write_report(root: Path, spec: SearchSpec, table: pd.DataFrame) -> Path:
     trial_ids = list(table["trial_id"]) if not table.empty else []
     histories = {t: read_history(root / TUNE_DIR / t) for t in trial_ids}
     retrained = read_retrained(root)
-    sections = [s for s in [
-        overview(spec, table),
-        front_section(root, spec, table),
-        curves_section(root, spec, histories),
-        rungs_section(root, spec.scheduler, histories),
-        importance_section(root, spec, table),
-        retrained_section(retrained),
-        ablation_section(retrained, table),
-        confusion_section(root, retrained),
-    ] if s]
+    sections = [
+        s
+        for s in [
+            overview(spec, table),
+            front_section(root, spec, table),
+            curves_section(root, spec, histories),
+            rungs_section(root, spec.scheduler, histories),
+            importance_section(root, spec, table),
+            retrained_section(retrained),
+            ablation_section(retrained, table),
+            confusion_section(root, retrained),
+        ]
+        if s
+    ]
     path = root / REPORT_FILE
     atomic_write_text(path, "\n".join(sections))
     return path
@@ -96,8 +102,11 @@ def curves_section(root: Path, spec: SearchSpec, histories: History) -> str:
         return text + "No trial has reported an epoch yet.\n"
     curves = {f"#{rank} {t}": [(r["epoch"], r[metric]) for r in histories[t]] for rank, t in top}
     rungs = asha_rungs(spec.scheduler)
-    return text + f"{metric} per epoch of the top {len(top)} trials{' (dotted: the ASHA rungs)' if rungs else ''}.\n\n" + figure(
-        learning_curves(curves, metric, rungs), root, "learning_curves", f"{metric} per epoch")
+    return (
+        text
+        + f"{metric} per epoch of the top {len(top)} trials{' (dotted: the ASHA rungs)' if rungs else ''}.\n\n"
+        + figure(learning_curves(curves, metric, rungs), root, "learning_curves", f"{metric} per epoch")
+    )
 
 
 def asha_rungs(scheduler: SchedulerSection) -> list[int]:
@@ -119,17 +128,24 @@ def rungs_section(root: Path, scheduler: SchedulerSection, histories: History) -
     if scheduler.name != "asha":
         done = sum(e >= scheduler.max_t for e in last_epochs)
         how = "No early stopping" if scheduler.name == "none" else "No ASHA rungs"
-        return text + f"{how} (scheduler: {scheduler.name}): {done} of {len(last_epochs)} started trials ran all {scheduler.max_t} epochs.\n"
+        return (
+            text
+            + f"{how} (scheduler: {scheduler.name}): {done} of {len(last_epochs)} started trials ran all {scheduler.max_t} epochs.\n"
+        )
     reached = {r: sum(e >= r for e in last_epochs) for r in asha_rungs(scheduler)}
-    rows = pd.DataFrame({
-        "epoch": [f"{r} (max_t)" if r == scheduler.max_t else str(r) for r in reached],
-        "trials reaching it": list(reached.values()),
-        "of those started": [f"{n / len(last_epochs):.0%}" for n in reached.values()],
-    })
+    rows = pd.DataFrame(
+        {
+            "epoch": [f"{r} (max_t)" if r == scheduler.max_t else str(r) for r in reached],
+            "trials reaching it": list(reached.values()),
+            "of those started": [f"{n / len(last_epochs):.0%}" for n in reached.values()],
+        }
+    )
     return text + (
         f"ASHA (grace period {scheduler.grace_period}, reduction factor {scheduler.reduction_factor}) compares the "
         f"trials at each rung and stops the worse ones; trials started: {len(last_epochs)}.\n\n"
-        + simple_markdown(rows) + "\n" + figure(rung_survival(reached, len(last_epochs)), root, "rungs", "trials per ASHA rung")
+        + simple_markdown(rows)
+        + "\n"
+        + figure(rung_survival(reached, len(last_epochs)), root, "rungs", "trials per ASHA rung")
     )
 
 
@@ -144,8 +160,7 @@ def trial_results(root: Path, spec: SearchSpec, table: pd.DataFrame) -> list[tup
     metric = spec.search.metric
     scored = table[(table["status"] != "failed") & table[metric].notna()]
     return [
-        (read_params(root / TUNE_DIR / t).get(SAMPLED, {}), float(value))
-        for t, value in zip(scored["trial_id"], scored[metric])
+        (read_params(root / TUNE_DIR / t).get(SAMPLED, {}), float(value)) for t, value in zip(scored["trial_id"], scored[metric])
     ]
 
 
@@ -159,7 +174,9 @@ def importance_section(root: Path, spec: SearchSpec, table: pd.DataFrame) -> str
     text += (
         f"Optuna's fANOVA over the {result.trials} trials with a result: the share of the variance of their best "
         f"{spec.search.metric} that each searched parameter explains.\n\n"
-        + figure(importance_bars(result.scores), root, "importance", "fANOVA importance") + "\n" + simple_markdown(rows)
+        + figure(importance_bars(result.scores), root, "importance", "fANOVA importance")
+        + "\n"
+        + simple_markdown(rows)
     )
     if result.conditional:
         text += "\n" + conditional_importance_text(result.conditional)
@@ -168,11 +185,15 @@ def importance_section(root: Path, spec: SearchSpec, table: pd.DataFrame) -> str
 
 def conditional_importance_text(conditional: Mapping[str, Conditional]) -> str:
     """The parameters that not every trial has, each assessed among the trials where it exists."""
-    rows = pd.DataFrame({
-        "parameter": list(conditional),
-        "trials where it exists": [c.trials for c in conditional.values()],
-        "importance among them": [f"{c.share:.4f}" if c.share is not None else f"not assessed: {c.why_not}" for c in conditional.values()],
-    }).sort_values(["trials where it exists", "parameter"], ascending=[False, True])
+    rows = pd.DataFrame(
+        {
+            "parameter": list(conditional),
+            "trials where it exists": [c.trials for c in conditional.values()],
+            "importance among them": [
+                f"{c.share:.4f}" if c.share is not None else f"not assessed: {c.why_not}" for c in conditional.values()
+            ],
+        }
+    ).sort_values(["trials where it exists", "parameter"], ascending=[False, True])
     return (
         "Conditional parameters (not in every trial), each assessed by fANOVA among the trials where it exists, with "
         "the parameters those trials share: its share of the variance explained there.\n\n" + simple_markdown(rows)
@@ -182,21 +203,36 @@ def conditional_importance_text(conditional: Mapping[str, Conditional]) -> str:
 def retrained_section(retrained: dict[str, Any] | None) -> str:
     if retrained is None:
         return "## Retrained\n\n" + NO_RETRAIN
-    return (f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n"
-            + retrained_markdown(retrained_table(retrained))
-            + crossval_text(retrained.get("cross_validation")) + ensemble_text(retrained.get("ensemble")))
+    return (
+        f"## Retrained, evaluated on the {retrained['evaluated_on']} split\n\n"
+        + retrained_markdown(retrained_table(retrained))
+        + crossval_text(retrained.get("cross_validation"))
+        + ensemble_text(retrained.get("ensemble"))
+    )
 
 
 def ensemble_text(ensemble: dict[str, Any] | None) -> str:
     if ensemble is None:
         return ""
     e, single = ensemble["ensemble"], ensemble["single_best"]
-    rows = pd.DataFrame([
-        {"model": f"ensemble of {ensemble['members']} (ensemble/model.ts)", "macro F1": f"{e['f1']:.4f}", "accuracy": f"{e['accuracy']:.4f}"},
-        {"model": f"single best ({single['run']})", "macro F1": f"{single['f1']:.4f}", "accuracy": f"{single['accuracy']:.4f}"},
-    ])
-    return (f"\n### Ensemble, evaluated on the {ensemble['evaluated_on']} split\n\nThe mean of the top retrained models' "
-            "probabilities, against the best config's first seed alone.\n\n" + simple_markdown(rows))
+    rows = pd.DataFrame(
+        [
+            {
+                "model": f"ensemble of {ensemble['members']} (ensemble/model.ts)",
+                "macro F1": f"{e['f1']:.4f}",
+                "accuracy": f"{e['accuracy']:.4f}",
+            },
+            {
+                "model": f"single best ({single['run']})",
+                "macro F1": f"{single['f1']:.4f}",
+                "accuracy": f"{single['accuracy']:.4f}",
+            },
+        ]
+    )
+    return (
+        f"\n### Ensemble, evaluated on the {ensemble['evaluated_on']} split\n\nThe mean of the top retrained models' "
+        "probabilities, against the best config's first seed alone.\n\n" + simple_markdown(rows)
+    )
 
 
 def crossval_text(crossval: dict[str, Any] | None) -> str:
@@ -205,12 +241,21 @@ def crossval_text(crossval: dict[str, Any] | None) -> str:
     text = f"\n### {crossval['folds']}-fold cross-validation on train + validation\n\n"
     if "not_run" in crossval:
         return text + f"Not run: {crossval['not_run']}.\n"
-    rows = pd.DataFrame([{
-        "config": g["source"], "folds": g["folds"],
-        "macro F1": f"{g['f1_mean']:.4f} ± {g['f1_std']:.4f}", "accuracy": f"{g['accuracy_mean']:.4f} ± {g['accuracy_std']:.4f}",
-    } for g in crossval["configs"]])
-    return text + ("Each config trained on all folds but one and scored on that one (final weights; folds stratified, "
-                   "samples sharing a clip or an image in one fold): mean ± std over the folds.\n\n" + simple_markdown(rows))
+    rows = pd.DataFrame(
+        [
+            {
+                "config": g["source"],
+                "folds": g["folds"],
+                "macro F1": f"{g['f1_mean']:.4f} ± {g['f1_std']:.4f}",
+                "accuracy": f"{g['accuracy_mean']:.4f} ± {g['accuracy_std']:.4f}",
+            }
+            for g in crossval["configs"]
+        ]
+    )
+    return text + (
+        "Each config trained on all folds but one and scored on that one (final weights; folds stratified, "
+        "samples sharing a clip or an image in one fold): mean ± std over the folds.\n\n" + simple_markdown(rows)
+    )
 
 
 def ablation_section(retrained: dict[str, Any] | None, table: pd.DataFrame) -> str:
@@ -223,14 +268,22 @@ def ablation_section(retrained: dict[str, Any] | None, table: pd.DataFrame) -> s
     source = ablated[0]["source"]
     column = HP + "model.fusion.name"
     fusions = dict(zip(table["trial_id"], table[column])) if column in table else {}
-    rows = pd.DataFrame([{
-        "model": f"fused ({fusions[source]})" if g["variant"] == "fused" and source in fusions else g["variant"],
-        "macro F1": f"{g['f1_mean']:.4f} ± {g['f1_std']:.4f}",
-        "accuracy": f"{g['accuracy_mean']:.4f} ± {g['accuracy_std']:.4f}",
-        "seeds": g["seeds"],
-    } for g in retrained["configs"] if g["source"] == source])
-    return text + (f"Trial {source} retrained with both modalities and with one only, evaluated on the "
-                   f"{retrained['evaluated_on']} split (mean ± sample std over seeds).\n\n" + simple_markdown(rows))
+    rows = pd.DataFrame(
+        [
+            {
+                "model": f"fused ({fusions[source]})" if g["variant"] == "fused" and source in fusions else g["variant"],
+                "macro F1": f"{g['f1_mean']:.4f} ± {g['f1_std']:.4f}",
+                "accuracy": f"{g['accuracy_mean']:.4f} ± {g['accuracy_std']:.4f}",
+                "seeds": g["seeds"],
+            }
+            for g in retrained["configs"]
+            if g["source"] == source
+        ]
+    )
+    return text + (
+        f"Trial {source} retrained with both modalities and with one only, evaluated on the "
+        f"{retrained['evaluated_on']} split (mean ± sample std over seeds).\n\n" + simple_markdown(rows)
+    )
 
 
 def confusion_section(root: Path, retrained: dict[str, Any] | None) -> str:
@@ -241,6 +294,8 @@ def confusion_section(root: Path, retrained: dict[str, Any] | None) -> str:
     runs = [r for r in retrained["runs"] if r["source"] == best["source"] and r["variant"] == "fused"]
     matrix = np.sum([r["confusion_matrix"] for r in runs], axis=0)
     split = retrained["evaluated_on"]
-    return text + (f"Trial {best['source']} (fused, macro F1 {best['f1_mean']:.4f}), on the {split} split, summed over its "
-                   f"{len(runs)} seed(s).\n\n"
-                   + figure(confusion(matrix, f"trial {best['source']}, {len(runs)} seed(s)"), root, "confusion", "confusion matrix"))
+    return text + (
+        f"Trial {best['source']} (fused, macro F1 {best['f1_mean']:.4f}), on the {split} split, summed over its "
+        f"{len(runs)} seed(s).\n\n"
+        + figure(confusion(matrix, f"trial {best['source']}, {len(runs)} seed(s)"), root, "confusion", "confusion matrix")
+    )

@@ -1,6 +1,7 @@
 """A saved experiment folder read back: its space (``load_experiment``), and its finished trials, which
 ``--warm-start results/<old>`` gives the searcher (``search.space.warm_start.add_previous``) without training
 them again."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,6 +5,7 @@ then only the hyperparameters that differ among the rows shown, under short name
 is ``audio.hidden``, ``model.fusion.name`` is ``fusion``), lists written compactly (``[16, 32]`` as
 ``16,32``).
 """
+
 from __future__ import annotations
 
 import re
@@ -20,6 +21,7 @@ METRICS = tuple(METRIC_MODES)
 
 def short_names(keys: list[str]) -> dict[str, str]:
     """{dotted key: the shortest tail of it that no other key shares}; a ``name`` key goes by its parent."""
+
     def tail(key: str, n: int) -> str:
         parts = key.split(".")
         if parts[-1] == "name" and len(parts) > 1:
@@ -89,8 +91,11 @@ def readable(table: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def readable_retrained(top: pd.DataFrame) -> pd.DataFrame:
     """The retrained configs (``search.results.leaderboard.retrained_table``) with mean ± std in one cell per metric."""
-    return pd.DataFrame({
-        "trial": top["trial_id"], "status": top["status"],
-        "macro F1": [f"{m:.4f} ± {s:.4f}" for m, s in zip(top["f1_mean"], top["f1_std"])],
-        "accuracy": [f"{m:.4f} ± {s:.4f}" for m, s in zip(top["accuracy_mean"], top["accuracy_std"])],
-    })
+    return pd.DataFrame(
+        {
+            "trial": top["trial_id"],
+            "status": top["status"],
+            "macro F1": [f"{m:.4f} ± {s:.4f}" for m, s in zip(top["f1_mean"], top["f1_std"])],
+            "accuracy": [f"{m:.4f} ± {s:.4f}" for m, s in zip(top["accuracy_mean"], top["accuracy_std"])],
+        }
+    )

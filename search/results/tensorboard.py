@@ -5,6 +5,7 @@ per-epoch scalars and the HParams plugin's summaries (every hyperparameter, and 
 them by), so that `tensorboard --logdir results/<name>/tensorboard` compares trials in its HParams table
 and parallel-coordinates views.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

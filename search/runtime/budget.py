@@ -8,6 +8,7 @@ samples it trained on, plus its validation passes' samples at the cost of a forw
 the same training whatever the machine and its load, so searches, and a search and a set of hand-trained
 models, compare at equal work.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -83,7 +84,11 @@ class ComputeBudget(tune.Stopper, tune.Callback):
     """
 
     def __init__(
-        self, limit: float, max_epochs: int, unit: Unit = UNITS["compute_budget_s"], clock: Callable[[], float] = time.time,
+        self,
+        limit: float,
+        max_epochs: int,
+        unit: Unit = UNITS["compute_budget_s"],
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.limit = limit
         self.unit = unit

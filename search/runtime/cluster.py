@@ -1,4 +1,5 @@
 """Joining or starting the Ray cluster, checking what it can run, and proving nothing leaked afterwards."""
+
 from __future__ import annotations
 
 import logging
@@ -92,8 +93,13 @@ def ray_cluster(address: str | None) -> Iterator[str | None]:
         # "local": a new cluster of our own, even where another one runs on this machine.
         port = free_port()
         with loopback_only():
-            dashboard = ray.init(address="local", include_dashboard=True, dashboard_host="127.0.0.1", dashboard_port=port,
-                                 **{**kwargs, "runtime_env": {"env_vars": local_worker_env(port)}}).dashboard_url
+            dashboard = ray.init(
+                address="local",
+                include_dashboard=True,
+                dashboard_host="127.0.0.1",
+                dashboard_port=port,
+                **{**kwargs, "runtime_env": {"env_vars": local_worker_env(port)}},
+            ).dashboard_url
     try:
         yield dashboard
     finally:
@@ -109,13 +115,15 @@ def check_resources(spec: SearchSpec, gpus_per_worker: float) -> None:
     if not fits:
         have = ", ".join(f"{n.get('CPU', 0):g} CPU/{n.get('GPU', 0):g} GPU" for n in nodes)
         raise ConfigError(
-            "resources", f"a worker needs {res.cpus_per_worker:g} CPU and {gpus_per_worker:g} GPU but the cluster's nodes have {have}; "
+            "resources",
+            f"a worker needs {res.cpus_per_worker:g} CPU and {gpus_per_worker:g} GPU but the cluster's nodes have {have}; "
             "lower resources.cpus_per_worker / gpus_per_worker",
         )
     total = sum(min(n.get(k, 0) // v for k, v in need.items() if v) for n in fits)  # workers each node can host
     if total < res.workers_per_trial:
         raise ConfigError(
-            "resources.workers_per_trial", f"{res.workers_per_trial} workers of {res.cpus_per_worker:g} CPU and {gpus_per_worker:g} GPU "
+            "resources.workers_per_trial",
+            f"{res.workers_per_trial} workers of {res.cpus_per_worker:g} CPU and {gpus_per_worker:g} GPU "
             f"do not fit the cluster ({total:g} fit); lower workers_per_trial, cpus_per_worker or gpus_per_worker",
         )
 

@@ -7,6 +7,7 @@ descriptors 1 and 2 lead to the log file, so whatever Ray writes below Python la
 ``sys.stdout`` / ``sys.stderr`` become streams that send a write to the terminal, unless the code that
 wrote it is Ray's: Ray's ``print`` calls go to the log file, and so do the records of Ray's loggers.
 """
+
 from __future__ import annotations
 
 import io

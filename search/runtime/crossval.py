@@ -4,6 +4,7 @@ Each of the best ``retrain.top_k`` configs is trained ``k`` times on train + val
 scored, with its final weights, on that fold. The folds are stratified and keep samples that share an
 audio clip or an image inside one fold, as the validation split does (``data_utils.splits``).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,7 +25,12 @@ from search.space.spec import SearchSpec
 
 
 def run_cross_validation(
-    spec: SearchSpec, root: Path, data: Split, configs: dict[str, dict[str, Any]], use_gpu: bool, gpus: float,
+    spec: SearchSpec,
+    root: Path,
+    data: Split,
+    configs: dict[str, dict[str, Any]],
+    use_gpu: bool,
+    gpus: float,
 ) -> dict[str, Any] | None:
     """Cross-validate ``configs`` ({source trial: config}) on ``data``; the summary for retrain.json.
 
@@ -53,9 +59,15 @@ def run_cross_validation(
                 source = read_params(trial_dir)["run"]
                 rows.append({"source": source, "fold": i, "f1": history[-1]["val_f1"], "accuracy": history[-1]["val_accuracy"]})
     table = pd.DataFrame(rows)
-    summary = [{
-        "source": source, "folds": len(group),
-        "f1_mean": group["f1"].mean(), "f1_std": sample_std(group["f1"]),
-        "accuracy_mean": group["accuracy"].mean(), "accuracy_std": sample_std(group["accuracy"]),
-    } for source, group in (table.groupby("source", sort=False) if not table.empty else [])]
+    summary = [
+        {
+            "source": source,
+            "folds": len(group),
+            "f1_mean": group["f1"].mean(),
+            "f1_std": sample_std(group["f1"]),
+            "accuracy_mean": group["accuracy"].mean(),
+            "accuracy_std": sample_std(group["accuracy"]),
+        }
+        for source, group in (table.groupby("source", sort=False) if not table.empty else [])
+    ]
     return {"folds": k, "configs": summary, "runs": rows}

@@ -1,4 +1,5 @@
 """Run (or resume) one search experiment on a Ray cluster and summarize it."""
+
 from __future__ import annotations
 
 import os
@@ -55,15 +56,28 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
     # about it would fill the progress view.
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     if resume:
-        return make_tuner(driver, root, {}, resources=trial_resources(spec, gpus), in_process=spec.resources.in_process,
-                          max_failures=spec.search.max_failures, restore=True)
+        return make_tuner(
+            driver,
+            root,
+            {},
+            resources=trial_resources(spec, gpus),
+            in_process=spec.resources.in_process,
+            max_failures=spec.search.max_failures,
+            restore=True,
+        )
     budget = make_budget(spec.search, spec.scheduler.max_t)  # a stopper, and a callback to hear of trial starts
     progress = Progress(
-        spec.search.metric, spec.search.mode, num_trials(spec), spec.scheduler.max_t,
-        time_budget_s=spec.search.time_budget_s, budget=budget,
+        spec.search.metric,
+        spec.search.mode,
+        num_trials(spec),
+        spec.scheduler.max_t,
+        time_budget_s=spec.search.time_budget_s,
+        budget=budget,
     )
     return make_tuner(
-        driver, root, param_space(spec),
+        driver,
+        root,
+        param_space(spec),
         resources=trial_resources(spec, gpus),
         in_process=spec.resources.in_process,
         checkpoint_config=tune_checkpoints(spec),
@@ -152,8 +166,11 @@ def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address
             held = leaked_resources()
         print(f"  report: {write_report(root, spec, table)}")
     if held:
-        print(f"error: resources still held after the search: {held}; Ray did not free stopped trials' workers "
-              "(ray-project/ray#54305): is ray[default] installed and the dashboard running?", file=sys.stderr)
+        print(
+            f"error: resources still held after the search: {held}; Ray did not free stopped trials' workers "
+            "(ray-project/ray#54305): is ray[default] installed and the dashboard running?",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -166,12 +183,16 @@ def print_summary(table: pd.DataFrame, spec: SearchSpec, root: Path, top: int = 
     cols += [c for c in searched_columns(table, spec) if c in key]  # the leaderboard has them all
     with pd.option_context("display.width", 200, "display.max_columns", 12, "display.max_colwidth", 24):
         print(table[cols].head(top).rename(columns=lambda c: c.removeprefix(HP)).to_string(index=False))
-    print(f"\nresults: {root}\n  leaderboard: {root / 'leaderboard.md'} (.csv, .json)\n"
-          f"  tensorboard --logdir {root / TENSORBOARD_DIR}\n  optuna-dashboard {root / JOURNAL_FILE}")
+    print(
+        f"\nresults: {root}\n  leaderboard: {root / 'leaderboard.md'} (.csv, .json)\n"
+        f"  tensorboard --logdir {root / TENSORBOARD_DIR}\n  optuna-dashboard {root / JOURNAL_FILE}"
+    )
 
 
 def print_retrained(summary: dict[str, Any]) -> None:
     print(f"\nretrained, evaluated on the {summary['evaluated_on']} split (mean +- std over seeds):")
     for g in summary["configs"]:
-        print(f"  {g['source']} {g['variant']:<11} F1 {g['f1_mean']:.4f} +- {g['f1_std']:.4f}   "
-              f"accuracy {g['accuracy_mean']:.4f} +- {g['accuracy_std']:.4f}   ({g['seeds']} seeds)")
+        print(
+            f"  {g['source']} {g['variant']:<11} F1 {g['f1_mean']:.4f} +- {g['f1_std']:.4f}   "
+            f"accuracy {g['accuracy_mean']:.4f} +- {g['accuracy_std']:.4f}   ({g['seeds']} seeds)"
+        )

@@ -6,6 +6,7 @@ deprecated the samplers' ``constraints_func``), which TPE and NSGA-II read; and 
 a limit before training (``search.pareto.INFEASIBLE``) as complete, with stand-in values: both samplers
 rank infeasible trials by how far they break the limits, before and apart from any value.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,5 +42,8 @@ class GoalSearch(OptunaSearch):
             if result.get(INFEASIBLE):
                 metrics = self.metric if isinstance(self.metric, list) else [self.metric]
                 modes = self.mode if isinstance(self.mode, list) else [self.mode]
-                result = {**result, **{m: STAND_IN[mode] for m, mode in zip(metrics, modes) if math.isnan(result.get(m, math.nan))}}
+                result = {
+                    **result,
+                    **{m: STAND_IN[mode] for m, mode in zip(metrics, modes) if math.isnan(result.get(m, math.nan))},
+                }
         super().on_trial_complete(trial_id, result, error)

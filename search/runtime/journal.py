@@ -12,6 +12,7 @@ Tune ends without telling its callbacks (trials a budget stopped).
     optuna-dashboard results/<name>/optuna.journal
     optuna.load_study(study_name=NAME, storage=journal_storage(path))
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -89,7 +90,9 @@ class OptunaJournal(tune.Callback):
     def study(self) -> optuna.Study:
         if self._study is None:
             self._study = open_study(self.path, self.name, self.mode)
-            self._ids = {t.user_attrs[TUNE_ID]: t._trial_id for t in self._study.get_trials(deepcopy=False) if TUNE_ID in t.user_attrs}
+            self._ids = {
+                t.user_attrs[TUNE_ID]: t._trial_id for t in self._study.get_trials(deepcopy=False) if TUNE_ID in t.user_attrs
+            }
         return self._study
 
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
@@ -97,14 +100,17 @@ class OptunaJournal(tune.Callback):
         if trial.trial_id in self._ids:  # retried, or resumed: the same Optuna trial goes on
             return
         params, distributions = trial_params(self.spec, trial.config)
-        template = optuna.trial.create_trial(state=TrialState.RUNNING, params=params, distributions=distributions,
-                                             user_attrs={TUNE_ID: trial.trial_id})
+        template = optuna.trial.create_trial(
+            state=TrialState.RUNNING, params=params, distributions=distributions, user_attrs={TUNE_ID: trial.trial_id}
+        )
         self._ids[trial.trial_id] = study._storage.create_new_trial(study._study_id, template_trial=template)
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         study = self.study()
         if self.metric in result and trial.trial_id in self._ids:
-            study._storage.set_trial_intermediate_value(self._ids[trial.trial_id], int(result["epoch"]), float(result[self.metric]))
+            study._storage.set_trial_intermediate_value(
+                self._ids[trial.trial_id], int(result["epoch"]), float(result[self.metric])
+            )
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self.finish(trial.trial_id, failed=False)
@@ -119,8 +125,9 @@ class OptunaJournal(tune.Callback):
 
 
 def open_study(path: str | Path, name: str, mode: str) -> optuna.Study:
-    return optuna.create_study(storage=journal_storage(path), study_name=name, load_if_exists=True,
-                               direction="maximize" if mode == "max" else "minimize")
+    return optuna.create_study(
+        storage=journal_storage(path), study_name=name, load_if_exists=True, direction="maximize" if mode == "max" else "minimize"
+    )
 
 
 def settle(study: optuna.Study, trial_id: int, mode: str, max_t: int, failed: bool) -> None:

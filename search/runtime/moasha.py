@@ -9,6 +9,7 @@ reaches a rung goes on if it is among the best ``ceil(n / reduction_factor)`` of
 there (itself included), else it stops: the asynchronous rule of Ray's ASHA (one bracket, the same
 rungs: ``grace_period * reduction_factor**k`` below ``max_t``), with a Pareto order in place of a quantile.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,7 +40,12 @@ class MultiObjectiveASHA(FIFOScheduler):
     """
 
     def __init__(
-        self, objectives: Mapping[str, str], time_attr: str, max_t: int, grace_period: int, reduction_factor: float,
+        self,
+        objectives: Mapping[str, str],
+        time_attr: str,
+        max_t: int,
+        grace_period: int,
+        reduction_factor: float,
     ) -> None:
         super().__init__()
         self._objectives = dict(objectives)

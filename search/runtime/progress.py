@@ -1,4 +1,5 @@
 """A concise progress view a person can follow, in place of Ray's verbose tables."""
+
 from __future__ import annotations
 
 import math
@@ -14,7 +15,11 @@ from search.runtime.budget import ComputeBudget
 def short_config(config: dict[str, Any], limit: int = 6) -> str:
     """The first few sampled values, as key=value."""
     config = config.get("sampled", config)
-    items = [f"{k.split('.', 1)[-1]}={v:.3g}" if isinstance(v, float) else f"{k.split('.', 1)[-1]}={v}" for k, v in config.items() if not k.startswith("_")]
+    items = [
+        f"{k.split('.', 1)[-1]}={v:.3g}" if isinstance(v, float) else f"{k.split('.', 1)[-1]}={v}"
+        for k, v in config.items()
+        if not k.startswith("_")
+    ]
     return " ".join(items[:limit]) + (" ..." if len(items) > limit else "")
 
 
@@ -22,8 +27,14 @@ class Progress(tune.Callback):
     """Prints one line per finished trial and a status line at most every ``every_s`` seconds."""
 
     def __init__(
-        self, metric: str, mode: str, num_trials: int, max_t: int, every_s: float = 30.0,
-        time_budget_s: float | None = None, budget: ComputeBudget | None = None,
+        self,
+        metric: str,
+        mode: str,
+        num_trials: int,
+        max_t: int,
+        every_s: float = 30.0,
+        time_budget_s: float | None = None,
+        budget: ComputeBudget | None = None,
     ) -> None:
         self.metric, self.mode, self.num_trials, self.max_t = metric, mode, num_trials, max_t
         self.time_budget_s = time_budget_s

@@ -19,6 +19,7 @@ section that fails when a Ray upgrade changes what it relies on (then revisit th
 4. Local clusters listening on 127.0.0.1 only (``loopback_only``): Ray 2.60 binds every interface; upstream
    moves its servers off 0.0.0.0 in ray-project/ray#59852. The switch is a private constant.
 """
+
 from __future__ import annotations
 
 import os
@@ -123,6 +124,7 @@ class LeanCallbacks:
 
 
 # --- 3. a resumed trial's reported epochs -----------------------------------------------------------
+
 
 class KeepTrialHistory(tune.Callback):
     """Copies a resumed trial's result.json into Tune's staging folder before Tune's logger opens it.

@@ -9,6 +9,7 @@ evaluated on the labelled test set, or, without one, on the validation split (tr
 The first seed of the best config (the best first objective) is exported to ``results/<name>/best/``, and
 with ``retrain.export: front`` that of every retrained config to ``results/<name>/pareto/<trial_id>/``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -66,7 +67,12 @@ def retrain_runs(spec: SearchSpec, root: Path, table: pd.DataFrame) -> dict[str,
             for seed in range(spec.retrain.seeds):
                 config = copy.deepcopy(config)
                 config.setdefault("train", {})["seed"] = seed
-                runs[f"{trial_id}-{variant}-seed{seed}"] = {"source": trial_id, "variant": variant, "seed": seed, "config": config}
+                runs[f"{trial_id}-{variant}-seed{seed}"] = {
+                    "source": trial_id,
+                    "variant": variant,
+                    "seed": seed,
+                    "config": config,
+                }
     return runs
 
 
@@ -84,7 +90,12 @@ def load_final_model(root: Path, trial_id: str, config: dict[str, Any]) -> tuple
 
 
 def run_retraining(
-    spec: SearchSpec, root: Path, splits: dict[str, Any], table: pd.DataFrame, use_gpu: bool, gpus: float,
+    spec: SearchSpec,
+    root: Path,
+    splits: dict[str, Any],
+    table: pd.DataFrame,
+    use_gpu: bool,
+    gpus: float,
 ) -> dict[str, Any] | None:
     """Retrain, evaluate and export; returns the summary written to ``retrain.json`` (None: nothing to do)."""
     runs = retrain_runs(spec, root, table)
@@ -109,10 +120,16 @@ def run_retraining(
         model, pre = load_final_model(out, trial_dir.name, configs[name])
         result = evaluate(model, pre, to_device(eval_split, pre, torch.device("cpu")))
         pred = result["predictions"].numpy()
-        rows.append({**{k: runs[name][k] for k in ("source", "variant", "seed")}, "run": name,
-                     "accuracy": result["accuracy"], "f1": result["f1"],
-                     "per_class_f1": f1_score(eval_split.labels, pred, average=None, labels=range(10)).tolist(),
-                     "confusion_matrix": confusion_matrix(eval_split.labels, pred, labels=range(10)).tolist()})
+        rows.append(
+            {
+                **{k: runs[name][k] for k in ("source", "variant", "seed")},
+                "run": name,
+                "accuracy": result["accuracy"],
+                "f1": result["f1"],
+                "per_class_f1": f1_score(eval_split.labels, pred, average=None, labels=range(10)).tolist(),
+                "confusion_matrix": confusion_matrix(eval_split.labels, pred, labels=range(10)).tolist(),
+            }
+        )
         models[name] = (model, pre)
     summary = summarize(rows, evaluated_on)
     cv_configs = {run["source"]: run["config"] for run in runs.values() if run["variant"] == "fused" and run["seed"] == 0}
@@ -121,7 +138,9 @@ def run_retraining(
         summary["cross_validation"] = crossval
     if spec.retrain.ensemble:
         sources = list(dict.fromkeys(run["source"] for run in runs.values()))  # best config first
-        ensemble = export_ensemble(ExperimentFolder(root).ensemble, spec.retrain.ensemble, rows, models, sources, eval_split, evaluated_on)
+        ensemble = export_ensemble(
+            ExperimentFolder(root).ensemble, spec.retrain.ensemble, rows, models, sources, eval_split, evaluated_on
+        )
         if ensemble is not None:
             summary["ensemble"] = ensemble
     atomic_write_text(root / RETRAIN_FILE, json.dumps(summary, indent=1))
@@ -136,12 +155,18 @@ def summarize(rows: list[dict[str, Any]], evaluated_on: str) -> dict[str, Any]:
     table = pd.DataFrame(rows)
     groups = []
     for (source, variant), group in table.groupby(["source", "variant"], sort=False):
-        groups.append({
-            "source": source, "variant": variant, "seeds": len(group),
-            "accuracy_mean": group["accuracy"].mean(), "accuracy_std": sample_std(group["accuracy"]),
-            "f1_mean": group["f1"].mean(), "f1_std": sample_std(group["f1"]),
-            "per_class_f1_mean": np.mean(group["per_class_f1"].tolist(), axis=0).tolist(),
-        })
+        groups.append(
+            {
+                "source": source,
+                "variant": variant,
+                "seeds": len(group),
+                "accuracy_mean": group["accuracy"].mean(),
+                "accuracy_std": sample_std(group["accuracy"]),
+                "f1_mean": group["f1"].mean(),
+                "f1_std": sample_std(group["f1"]),
+                "per_class_f1_mean": np.mean(group["per_class_f1"].tolist(), axis=0).tolist(),
+            }
+        )
     return {"evaluated_on": evaluated_on, "std": STD, "configs": groups, "runs": rows}
 
 
@@ -159,11 +184,18 @@ def export_source(out: Path, source: str, runs: dict, rows: list[dict], models: 
     model, pre = models[first["run"]]
     group = next(g for g in summary["configs"] if g["source"] == first["source"] and g["variant"] == "fused")
     metrics = {
-        "data": data_source, "evaluated_on": summary["evaluated_on"], "source_trial": first["source"], "seed": first["seed"],
-        "accuracy": first["accuracy"], "f1": first["f1"], "per_class_f1": first["per_class_f1"],
+        "data": data_source,
+        "evaluated_on": summary["evaluated_on"],
+        "source_trial": first["source"],
+        "seed": first["seed"],
+        "accuracy": first["accuracy"],
+        "f1": first["f1"],
+        "per_class_f1": first["per_class_f1"],
         "confusion_matrix": first["confusion_matrix"],
-        f"f1_mean_over_{group['seeds']}_seeds": group["f1_mean"], "f1_std": group["f1_std"],
-        "accuracy_mean": group["accuracy_mean"], "accuracy_std": group["accuracy_std"],
+        f"f1_mean_over_{group['seeds']}_seeds": group["f1_mean"],
+        "f1_std": group["f1_std"],
+        "accuracy_mean": group["accuracy_mean"],
+        "accuracy_std": group["accuracy_std"],
     }
     path = export_model(out, parse_trial_config(runs[first["run"]]["config"]), model, pre, metrics)
     print(f"model of trial {first['source']} exported to {path}")

@@ -3,6 +3,7 @@
 A searcher is an Optuna sampler that Ray's OptunaSearch drives over the space's define-by-run function,
 plus the points it must try first (a grid's every point). Adding one is a function and a decorator.
 """
+
 from __future__ import annotations
 
 import threading
@@ -47,9 +48,15 @@ def _register(registry: dict[str, Callable], name: str) -> Callable[[Callable], 
 def _tpe(spec: SearchSpec) -> Strategy:
     s = spec.searcher
     # constant_liar: trials in flight count as pessimistic results, so concurrent proposals spread out.
-    return Strategy(optuna.samplers.TPESampler(
-        multivariate=s.multivariate, group=s.multivariate, constant_liar=True, n_startup_trials=s.n_startup_trials, seed=s.seed,
-    ))
+    return Strategy(
+        optuna.samplers.TPESampler(
+            multivariate=s.multivariate,
+            group=s.multivariate,
+            constant_liar=True,
+            n_startup_trials=s.n_startup_trials,
+            seed=s.seed,
+        )
+    )
 
 
 @_register(SEARCHERS, "random")
@@ -68,6 +75,7 @@ def _grid(spec: SearchSpec) -> Strategy:
 # The model-based samplers below model the parameters every trial has; the conditional ones are drawn
 # at random (Optuna's independent sampler), which Optuna would otherwise warn about at every trial.
 
+
 @_register(SEARCHERS, "gp")
 def _gp(spec: SearchSpec) -> Strategy:
     s = spec.searcher
@@ -77,14 +85,21 @@ def _gp(spec: SearchSpec) -> Strategy:
 @_register(SEARCHERS, "cmaes")
 def _cmaes(spec: SearchSpec) -> Strategy:
     s = spec.searcher
-    return Strategy(optuna.samplers.CmaEsSampler(seed=s.seed, n_startup_trials=s.n_startup_trials, warn_independent_sampling=False))
+    return Strategy(
+        optuna.samplers.CmaEsSampler(seed=s.seed, n_startup_trials=s.n_startup_trials, warn_independent_sampling=False)
+    )
 
 
 @_register(SEARCHERS, "qmc")
 def _qmc(spec: SearchSpec) -> Strategy:
-    return Strategy(optuna.samplers.QMCSampler(
-        seed=spec.searcher.seed, scramble=True, warn_independent_sampling=False, warn_asynchronous_seeding=False,
-    ))
+    return Strategy(
+        optuna.samplers.QMCSampler(
+            seed=spec.searcher.seed,
+            scramble=True,
+            warn_independent_sampling=False,
+            warn_asynchronous_seeding=False,
+        )
+    )
 
 
 class PicklableNSGAII(optuna.samplers.NSGAIISampler):
@@ -108,6 +123,7 @@ def _nsga2(spec: SearchSpec) -> Strategy:
 
 # Schedulers count epochs done, not Tune's iterations: a trial retried or restored resumes from its
 # checkpoint, and Tune's count starts again at 1.
+
 
 @_register(SCHEDULERS, "asha")
 def _asha(spec: SearchSpec) -> TrialScheduler:

@@ -17,6 +17,7 @@ not use (measured with ``bench/search_overhead.py``, Ray 2.60, 2 cores):
 The first two are Train's private callbacks: `tests/search/test_torch_trainer.py` fails if a Ray upgrade
 renames them.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -33,8 +34,10 @@ class LeanSingleWorkerTrainer(LeanCallbacks, DataParallelTrainer):
 
 
 def make_trainer(
-    train_loop: Callable[[dict[str, Any]], None], train_loop_config: dict[str, Any],
-    scaling_config: ray.train.ScalingConfig, run_config: ray.train.RunConfig,
+    train_loop: Callable[[dict[str, Any]], None],
+    train_loop_config: dict[str, Any],
+    scaling_config: ray.train.ScalingConfig,
+    run_config: ray.train.RunConfig,
 ) -> DataParallelTrainer:
     """The Train run of one trial: a ``TorchTrainer`` when several workers share the trial, else one worker."""
     cls: type[DataParallelTrainer] = LeanSingleWorkerTrainer

@@ -11,6 +11,7 @@
 
 Both keep a process's data across its trials: a reused trial process fetches the splits once.
 """
+
 from __future__ import annotations
 
 import gc

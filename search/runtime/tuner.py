@@ -6,6 +6,7 @@ runs in the driver's process, which holds the trial's CPUs/GPU and which Tune re
 distributed trial's driver owns no compute: its Train workers hold the trial's CPUs/GPUs
 (``search.runtime.trial_session`` says more).
 """
+
 from __future__ import annotations
 
 import math
@@ -100,14 +101,23 @@ def make_searcher(spec: SearchSpec, previous: Sequence[Mapping[str, Any]] = ()) 
     goals = spec.search.goals
     metric, mode = (list(goals), list(goals.values())) if len(goals) > 1 else (spec.search.metric, spec.search.mode)
     return GoalSearch(
-        space=DefineByRun(spec.params), metric=metric, mode=mode, sampler=strategy.sampler,
-        points_to_evaluate=list(strategy.points) or None, storage=storage, study_name=STUDY, limits=spec.search.constraints,
+        space=DefineByRun(spec.params),
+        metric=metric,
+        mode=mode,
+        sampler=strategy.sampler,
+        points_to_evaluate=list(strategy.points) or None,
+        storage=storage,
+        study_name=STUDY,
+        limits=spec.search.constraints,
     )
 
 
 def param_space(spec: SearchSpec) -> dict[str, Any]:
     if spec.presets:
-        return {"preset": tune.grid_search(list(spec.presets)), "train.seed": tune.grid_search(list(range(spec.search.num_samples)))}
+        return {
+            "preset": tune.grid_search(list(spec.presets)),
+            "train.seed": tune.grid_search(list(range(spec.search.num_samples))),
+        }
     return {}
 
 
@@ -130,12 +140,20 @@ def tune_checkpoints(spec: SearchSpec, keep_best: bool = True) -> tune.Checkpoin
         return None
     if not keep_best:
         return tune.CheckpointConfig(num_to_keep=1)
-    return tune.CheckpointConfig(num_to_keep=1, checkpoint_score_attribute=spec.search.metric, checkpoint_score_order=spec.search.mode)
+    return tune.CheckpointConfig(
+        num_to_keep=1, checkpoint_score_attribute=spec.search.metric, checkpoint_score_order=spec.search.mode
+    )
 
 
 def make_driver(
-    spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, use_gpu: bool, gpus: float,
-    resolve: Callable[[dict], dict] | None = None, keep_best: bool = True, measure: bool = True,
+    spec: SearchSpec,
+    data_ref: ray.ObjectRef,
+    root: Path,
+    use_gpu: bool,
+    gpus: float,
+    resolve: Callable[[dict], dict] | None = None,
+    keep_best: bool = True,
+    measure: bool = True,
 ) -> Callable[[dict], None]:
     """The Tune function trainable of one trial: build the trial's config and run its Ray Train run.
 
@@ -153,35 +171,55 @@ def make_driver(
     resolve = resolve or spec.resolver()
     in_process = res.in_process
     keep = (
-        ray.train.CheckpointConfig(num_to_keep=1, checkpoint_score_attribute=spec.search.metric, checkpoint_score_order=spec.search.mode)
-        if keep_best else ray.train.CheckpointConfig(num_to_keep=1)
+        ray.train.CheckpointConfig(
+            num_to_keep=1, checkpoint_score_attribute=spec.search.metric, checkpoint_score_order=spec.search.mode
+        )
+        if keep_best
+        else ray.train.CheckpointConfig(num_to_keep=1)
     )
     # Local mode (no workers): the trial's own process trains, on the GPU Ray gave it (tune.with_resources).
     scaling = ray.train.ScalingConfig(
-        num_workers=0 if in_process else res.workers_per_trial, use_gpu=use_gpu and not in_process,
+        num_workers=0 if in_process else res.workers_per_trial,
+        use_gpu=use_gpu and not in_process,
         resources_per_worker=None if in_process else {"CPU": res.cpus_per_worker, **({"GPU": gpus} if use_gpu else {})},
     )
     threads = max(1, int(res.cpus_per_worker))
-    footprint = None if not measure else {"measure": spec.search.footprint, "limits": dict(spec.search.constraints), "latency_batch": spec.search.latency_batch}
+    footprint = (
+        None
+        if not measure
+        else {
+            "measure": spec.search.footprint,
+            "limits": dict(spec.search.constraints),
+            "latency_batch": spec.search.latency_batch,
+        }
+    )
 
     def driver(sampled: dict[str, Any]) -> None:
         started = time.time()
         trial_id = tune.get_context().get_trial_id()
-        run_config = ray.train.RunConfig(name=trial_id) if in_process else ray.train.RunConfig(
-            name=trial_id,
-            storage_path=str(root / TRAIN_DIR),
-            callbacks=[TuneReportCallback()],
-            checkpoint_config=keep,
-            # Retries are Tune's (same run name: they resume from the Train run's last checkpoint). A
-            # Train-level retry would outlive a trial that Tune stopped: its controller would start a
-            # new worker group, whose placement group nothing frees, and a small cluster hangs.
-            failure_config=ray.train.FailureConfig(max_failures=0),
+        run_config = (
+            ray.train.RunConfig(name=trial_id)
+            if in_process
+            else ray.train.RunConfig(
+                name=trial_id,
+                storage_path=str(root / TRAIN_DIR),
+                callbacks=[TuneReportCallback()],
+                checkpoint_config=keep,
+                # Retries are Tune's (same run name: they resume from the Train run's last checkpoint). A
+                # Train-level retry would outlive a trial that Tune stopped: its controller would start a
+                # new worker group, whose placement group nothing frees, and a small cluster hangs.
+                failure_config=ray.train.FailureConfig(max_failures=0),
+            )
         )
         trainer = make_trainer(
             train_loop_per_worker,
             train_loop_config={
-                "trial": resolve(sampled), "data": [data_ref], "threads": threads, "t_driver": started,
-                "tensorboard": str(root / TENSORBOARD_DIR / trial_id), "footprint": footprint,
+                "trial": resolve(sampled),
+                "data": [data_ref],
+                "threads": threads,
+                "t_driver": started,
+                "tensorboard": str(root / TENSORBOARD_DIR / trial_id),
+                "footprint": footprint,
                 "session": "in_process" if in_process else "distributed",
             },
             scaling_config=scaling,
@@ -193,9 +231,18 @@ def make_driver(
 
 
 def make_tuner(
-    driver: Callable[[dict], None], storage: Path, param_space: dict[str, Any], *, resources: dict[str, float],
-    in_process: bool, max_failures: int, checkpoint_config: tune.CheckpointConfig | None = None,
-    callbacks: list[tune.Callback] | None = None, stop: Any = None, restore: bool = False, **tune_config: Any,
+    driver: Callable[[dict], None],
+    storage: Path,
+    param_space: dict[str, Any],
+    *,
+    resources: dict[str, float],
+    in_process: bool,
+    max_failures: int,
+    checkpoint_config: tune.CheckpointConfig | None = None,
+    callbacks: list[tune.Callback] | None = None,
+    stop: Any = None,
+    restore: bool = False,
+    **tune_config: Any,
 ) -> tune.Tuner:
     """The Tuner of a search or of a retraining (the one place either is built): trials named by their id,
     in ``storage/tune/``, each trial's driver on ``resources`` (``trial_resources``), placement groups released.
@@ -233,15 +280,26 @@ def make_tuner(
 
 
 def train_runs(
-    spec: SearchSpec, out: Path, data_ref: ray.ObjectRef, configs: dict[str, dict[str, Any]], use_gpu: bool, gpus: float,
+    spec: SearchSpec,
+    out: Path,
+    data_ref: ray.ObjectRef,
+    configs: dict[str, dict[str, Any]],
+    use_gpu: bool,
+    gpus: float,
     measure: bool = True,
 ) -> None:
     """One Ray Train run per config ({run name: trial config}), on ``data_ref``'s train part, each reporting
     its scores on its val part; their final weights are kept, under ``out`` (``measure``: as ``make_driver``)."""
-    driver = make_driver(spec, data_ref, out, use_gpu, gpus, resolve=lambda s: configs[s["run"]], keep_best=False, measure=measure)
+    driver = make_driver(
+        spec, data_ref, out, use_gpu, gpus, resolve=lambda s: configs[s["run"]], keep_best=False, measure=measure
+    )
     make_tuner(
-        driver, out, {"run": tune.grid_search(list(configs))},
-        resources=trial_resources(spec, gpus if use_gpu else 0.0), in_process=spec.resources.in_process,
+        driver,
+        out,
+        {"run": tune.grid_search(list(configs))},
+        resources=trial_resources(spec, gpus if use_gpu else 0.0),
+        in_process=spec.resources.in_process,
         checkpoint_config=tune_checkpoints(spec, keep_best=False),
-        max_failures=spec.search.max_failures, max_concurrent_trials=spec.search.max_concurrent_trials,
+        max_failures=spec.search.max_failures,
+        max_concurrent_trials=spec.search.max_concurrent_trials,
     ).fit()

@@ -4,6 +4,7 @@ trains in its Tune trial's process, through Ray Train when it is a distributed r
 Imports stay light at module level: Ray imports this in every worker process, and each trial's start-up
 time is overhead the search pays once per trial.
 """
+
 from __future__ import annotations
 
 import os

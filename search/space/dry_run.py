@@ -4,6 +4,7 @@ It validates the space (``search.run`` already did), prints its parameters with 
 sampled configs with their parameter counts, the resources of one trial, and an estimate of the search's
 cost from timing a few batches of each sampled config on this machine. Nothing here imports Ray.
 """
+
 from __future__ import annotations
 
 import copy
@@ -44,7 +45,9 @@ def sampled_configs(spec: SearchSpec, n: int, seed: int = 0) -> list[tuple[str, 
     out = []
     for _ in range(n):
         values = sample(list(spec.params), RecordingSuggester(rng))
-        shown = " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items() if not k.startswith("_"))
+        shown = " ".join(
+            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items() if not k.startswith("_")
+        )
         out.append((shown, spec.trial_config(values)))
     return out
 
@@ -90,13 +93,21 @@ def asha_epochs(spec: SearchSpec) -> float:
 def dry_run(spec: SearchSpec, splits: dict[str, Any], samples: int = 3) -> None:
     """Print what ``spec`` would search and an estimate of its cost on this machine."""
     res = spec.resources
-    print(f"\nspace {spec.name}: " + (f"{len(spec.presets)} presets x {spec.search.num_samples} seeds" if spec.presets
-                                     else f"{len(spec.params)} parameters, sampled in this order"))
+    print(
+        f"\nspace {spec.name}: "
+        + (
+            f"{len(spec.presets)} presets x {spec.search.num_samples} seeds"
+            if spec.presets
+            else f"{len(spec.params)} parameters, sampled in this order"
+        )
+    )
     for p in spec.params:
         print(describe_param(p))
-    print(f"\none trial: {res.workers_per_trial} worker(s) x {res.cpus_per_worker:g} CPU"
-          f" (+ GPU: {res.gpus_per_worker}), up to {spec.scheduler.max_t} epochs; "
-          f"{spec.search.max_concurrent_trials} trials at a time at most")
+    print(
+        f"\none trial: {res.workers_per_trial} worker(s) x {res.cpus_per_worker:g} CPU"
+        f" (+ GPU: {res.gpus_per_worker}), up to {spec.scheduler.max_t} epochs; "
+        f"{spec.search.max_concurrent_trials} trials at a time at most"
+    )
     threads = max(1, int(res.cpus_per_worker))
     seconds = []
     print(f"\n{samples} sampled configs (timed on {TIMED_BATCHES} batches each, {threads} thread(s)):")
@@ -107,17 +118,22 @@ def dry_run(spec: SearchSpec, splits: dict[str, Any], samples: int = 3) -> None:
     trials = spec.search.num_samples * max(1, len(spec.presets))
     epochs = asha_epochs(spec)
     cpus = os.cpu_count() or 1
-    parallel = max(1, min(spec.search.max_concurrent_trials, cpus // max(1, math.ceil(res.cpus_per_worker * res.workers_per_trial))))
+    parallel = max(
+        1, min(spec.search.max_concurrent_trials, cpus // max(1, math.ceil(res.cpus_per_worker * res.workers_per_trial)))
+    )
     compute = trials * epochs * statistics.mean(seconds)
     wall = (compute + trials * TRIAL_OVERHEAD_S) / parallel
     if spec.search.time_budget_s:
         wall = min(wall, spec.search.time_budget_s)
     r = spec.retrain
     runs = r.top_k * r.seeds + (2 * r.seeds if r.ablation and r.top_k else 0)  # the best's image_only and audio_only
-    retrain = runs * (TRIAL_OVERHEAD_S + spec.scheduler.max_t * statistics.mean(seconds) * 1.2) / parallel  # on train + validation: a larger split
-    print(f"\nestimate: {trials} trials x ~{epochs:.1f} epochs each ({spec.scheduler.name}) x ~{statistics.mean(seconds):.2f} s/epoch "
-          f"= ~{compute:.0f} s of training; with ~{TRIAL_OVERHEAD_S:g} s start-up per trial and {parallel} trial(s) at a time "
-          f"on this machine's {cpus} CPUs: ~{wall / 60:.1f} min for the search, then ~{retrain / 60:.1f} min retraining "
-          f"({runs} runs of {spec.scheduler.max_t} epochs).")
+    retrain = (
+        runs * (TRIAL_OVERHEAD_S + spec.scheduler.max_t * statistics.mean(seconds) * 1.2) / parallel
+    )  # on train + validation: a larger split
+    print(
+        f"\nestimate: {trials} trials x ~{epochs:.1f} epochs each ({spec.scheduler.name}) x ~{statistics.mean(seconds):.2f} s/epoch "
+        f"= ~{compute:.0f} s of training; with ~{TRIAL_OVERHEAD_S:g} s start-up per trial and {parallel} trial(s) at a time "
+        f"on this machine's {cpus} CPUs: ~{wall / 60:.1f} min for the search, then ~{retrain / 60:.1f} min retraining "
+        f"({runs} runs of {spec.scheduler.max_t} epochs)."
+    )
     print("dry run: no Ray started, nothing written")
-

@@ -4,6 +4,7 @@ A parameter that exists only ``when`` earlier ones took given values, or that re
 enumerated only where it exists, so the grid holds exactly the configs the space can produce. Only
 parameters with finitely many values have a grid: choices, ints and quniform floats.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -59,8 +60,11 @@ def grid_points(params: Sequence[Param], path: str = "space") -> list[dict[str, 
     """
     for p in params:
         if p.kind in CONTINUOUS:
-            raise ConfigError(f"{path}.{p.key}", f"a {p.kind} parameter has no grid: give it as a choice, an int or "
-                              "quniform: [low, high, q], or pick another searcher")
+            raise ConfigError(
+                f"{path}.{p.key}",
+                f"a {p.kind} parameter has no grid: give it as a choice, an int or "
+                "quniform: [low, high, q], or pick another searcher",
+            )
     points: list[dict[str, Any]] = []
     walk: list[int] = []
     while True:
@@ -82,6 +86,8 @@ def size_search_to_grid(sections: dict[str, Any], params: Sequence[Param], raw_s
     n = len(grid_points(params))
     given = raw_search.get("num_samples")
     if given is not None and given != n:
-        raise ConfigError("search.num_samples", f"the grid has {n} points and runs each once: remove num_samples "
-                          f"or set it to {n}, got {given!r}")
+        raise ConfigError(
+            "search.num_samples",
+            f"the grid has {n} points and runs each once: remove num_samples or set it to {n}, got {given!r}",
+        )
     sections["search"] = replace(sections["search"], num_samples=n)

@@ -6,6 +6,7 @@ may exist only ``when`` earlier ones took given values (LSTM depth only for recu
 ``_image_blocks``) is structural: Optuna samples it, but it is no config value of the trial. Sampling asks the Optuna trial for
 exactly the parameters that exist, so Optuna sees the true conditional structure.
 """
+
 from __future__ import annotations
 
 import math
@@ -151,8 +152,7 @@ def parse_when(when: Any, path: str, earlier: Mapping[str, Param]) -> tuple[tupl
     for key, values in when.items():
         kpath = join(path, str(key))
         if key not in earlier:
-            raise ConfigError(kpath, "a condition must name an earlier parameter of this space"
-                              f"{did_you_mean(str(key), earlier)}")
+            raise ConfigError(kpath, f"a condition must name an earlier parameter of this space{did_you_mean(str(key), earlier)}")
         values = values if isinstance(values, list) else [values]
         cond = earlier[key]
         if cond.kind == "choice":

@@ -4,6 +4,7 @@ Every trial's driver process resolves its config, and Ray imports whatever the r
 there. This module imports neither torch nor the typed configs (which import the models), so a trial's
 driver does not pay torch's import (seconds of CPU, hundreds of MiB) for work that never touches a tensor.
 """
+
 from __future__ import annotations
 
 import copy

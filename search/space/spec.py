@@ -4,6 +4,7 @@ Everything a user wrote is checked here, before any Ray work starts: YAML syntax
 ranges, component names, and every trial config the space can produce (drawn at its corners and at
 random, then built into typed configs).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -69,8 +70,10 @@ class SearchSection:
             if getattr(self, key) is not None and getattr(self, key) <= 0:
                 raise ValueError(f"{key} must be > 0, got {getattr(self, key)}")
         if self.compute_budget_s is not None and self.budget_sample_epochs is not None:
-            raise ValueError("compute_budget_s and budget_sample_epochs are two caps on the same spending: keep one "
-                             "(budget_sample_epochs to compare searches, compute_budget_s for seconds)")
+            raise ValueError(
+                "compute_budget_s and budget_sample_epochs are two caps on the same spending: keep one "
+                "(budget_sample_epochs to compare searches, compute_budget_s for seconds)"
+            )
         if self.max_failures < 0:
             raise ValueError(f"max_failures must be >= 0, got {self.max_failures}")
         if self.latency_batch < 1:
@@ -177,8 +180,10 @@ class RetrainSection:
             if getattr(self, key) == 1 or getattr(self, key) < 0:
                 raise ValueError(f"{key} must be 0 (none) or >= 2, got {getattr(self, key)}")
         if self.ensemble > self.top_k * self.seeds:
-            raise ValueError(f"ensemble takes the top {self.ensemble} retrained models, but top_k x seeds = "
-                             f"{self.top_k * self.seeds} are retrained: lower ensemble or raise top_k or seeds")
+            raise ValueError(
+                f"ensemble takes the top {self.ensemble} retrained models, but top_k x seeds = "
+                f"{self.top_k * self.seeds} are retrained: lower ensemble or raise top_k or seeds"
+            )
         if self.seeds < 1:
             raise ValueError(f"seeds must be >= 1, got {self.seeds}")
 
@@ -291,13 +296,25 @@ def parse_spec(raw: Mapping[str, Any], default_name: str) -> SearchSpec:
     if not isinstance(fixed, Mapping):
         raise ConfigError("fixed", f"expected a mapping of config values, got {type(fixed).__name__}")
     presets = parse_presets(raw.get("presets"), params)
-    if any("epochs" in (c.get("train") or {}) for c in (fixed, *presets.values())) or any(p.key == "train.epochs" for p in params):
+    if any("epochs" in (c.get("train") or {}) for c in (fixed, *presets.values())) or any(
+        p.key == "train.epochs" for p in params
+    ):
         raise ConfigError("train.epochs", "is set by scheduler.max_t (the epoch budget of every trial); remove it")
     if len(sections["search"].goals) > 1 and sections["scheduler"].name not in MULTI_OBJECTIVE_SCHEDULERS:
-        raise ConfigError("scheduler.name", f"{sections['scheduler'].name!r} compares one metric; with search.objectives use one of: {', '.join(MULTI_OBJECTIVE_SCHEDULERS)}")
+        raise ConfigError(
+            "scheduler.name",
+            f"{sections['scheduler'].name!r} compares one metric; with search.objectives use one of: {', '.join(MULTI_OBJECTIVE_SCHEDULERS)}",
+        )
     warm_presets, warm_points = check_warm_start(sections, params, presets)
-    spec = SearchSpec(name=name, fixed=fixed, params=tuple(params), presets=presets, warm_presets=warm_presets,
-                      warm_points=warm_points, **sections)
+    spec = SearchSpec(
+        name=name,
+        fixed=fixed,
+        params=tuple(params),
+        presets=presets,
+        warm_presets=warm_presets,
+        warm_points=warm_points,
+        **sections,
+    )
     validate_trials(spec)
     return spec
 
@@ -331,4 +348,3 @@ def validate_trials(spec: SearchSpec) -> None:
 def parse_trial_config(config: Mapping[str, Any], path: str = "") -> TrialConfig:
     """A trial's nested config dict (as stored with its results) -> the typed TrialConfig."""
     return from_dict(TrialConfig, config, path)
-

@@ -3,6 +3,7 @@
 The one place where user-supplied settings are checked: unknown keys (with "did you mean"), wrong types,
 and the value checks each component's ``Config.__post_init__`` makes. Every error names the key path.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -175,4 +176,3 @@ def convert(tp: Any, value: Any, path: str) -> Any:
     if tp is Any:
         return value
     raise TypeError(f"{path}: unsupported config type {type_name(tp)}")  # internal: a Config uses an odd type
-

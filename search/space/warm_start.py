@@ -6,6 +6,7 @@ enqueued trials), and the rest of the preset (its file's fixed values too, and t
 leaves unset) is that trial's config, over the space's fixed values. ``--warm-start results/<old>`` gives the searcher the finished trials of a previous
 experiment, as completed Optuna trials, without training them again.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,10 @@ def load_presets(names: Sequence[str]) -> dict[str, dict[str, Any]]:
     out = {}
     for i, name in enumerate(names):
         if name not in presets:
-            raise ConfigError(f"search.warm_start.{i}", f"{name!r} is not a preset of {SEEDS_FILE.name}"
-                              f"{did_you_mean(str(name), presets)}; valid: {', '.join(presets)}")
+            raise ConfigError(
+                f"search.warm_start.{i}",
+                f"{name!r} is not a preset of {SEEDS_FILE.name}{did_you_mean(str(name), presets)}; valid: {', '.join(presets)}",
+            )
         out[name] = deep_merge(fixed, presets[name])
     return out
 
@@ -94,8 +97,11 @@ class _PresetSuggester:
             return min(max(value, p.low), p.high)
         held = f"one of {list(p.choices)}" if p.kind == "choice" else f"in [{p.low:g}, {p.high:g}]"
         how = "sets" if set_by_preset else "leaves at its default"
-        raise ConfigError(f"{self.path}: {key}", f"the preset {how} {value!r}, which the space cannot express "
-                          f"(it holds values {held}): widen the space or drop the preset from search.warm_start")
+        raise ConfigError(
+            f"{self.path}: {key}",
+            f"the preset {how} {value!r}, which the space cannot express "
+            f"(it holds values {held}): widen the space or drop the preset from search.warm_start",
+        )
 
     def suggest_categorical(self, name: str, choices: Any) -> Any:
         return self._answer(name)
@@ -136,10 +142,14 @@ def add_previous(study: optuna.Study, params: Sequence[Param], previous: Sequenc
         replay = optuna.trial.FixedTrial(optuna_values(params, trial["sampled"]))
         try:
             sample(list(params), replay)
-            study.add_trial(optuna.trial.create_trial(
-                params=replay.params, distributions=replay.distributions, value=trial["value"],
-                user_attrs={SOURCE: trial["source"]},
-            ))
+            study.add_trial(
+                optuna.trial.create_trial(
+                    params=replay.params,
+                    distributions=replay.distributions,
+                    value=trial["value"],
+                    user_attrs={SOURCE: trial["source"]},
+                )
+            )
         except ValueError:  # a value the space does not hold (Optuna's FixedTrial and create_trial say so)
             continue
         added += 1

@@ -1,4 +1,5 @@
 """bench/gpu_check.py's dry run on CPU: every step of the device check set up, the reports written; no Ray."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,13 @@ def test_the_sampler_summarizes_its_readings_and_records_nothing_without_a_gpu()
     while len(sampler.readings) < 3:
         pass
     summary = sampler.stop()
-    assert summary == {"source": "fake", "samples": 3, "busy_mean_pct": pytest.approx(80.0), "busy_median_pct": 90.0,
-                       "memory_peak_mib": 3000.0}
+    assert summary == {
+        "source": "fake",
+        "samples": 3,
+        "busy_mean_pct": pytest.approx(80.0),
+        "busy_median_pct": 90.0,
+        "memory_peak_mib": 3000.0,
+    }
     empty = GpuSampler()
     empty.source, empty.read = "none", None
     empty.start()

@@ -3,6 +3,7 @@
 The real-data benchmark itself is not part of the test suite; this runs the script end to end on 600
 training and 200 test samples where ../shared/datasets/avdigits exists (CI), and skips elsewhere.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -26,10 +27,34 @@ def test_benchmark_on_a_slice(tmp_path: Path) -> None:
     out = tmp_path / "report.md"
     # Two epochs, not one: a trial's only report can be lost between Ray Train and Tune under load,
     # and Tune then fails the search for a result without its metric.
-    args = ["--data", str(SHARED_DATA), "--results", str(tmp_path / "runs"), "--out", str(out), "--max-train", "600",
-            "--max-test", "200", "--seeds", "1", "--epochs", "2", "--max-trials", "1", "--budget-minutes", "2"]
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "real_benchmark.py"), *args], check=False, cwd=ROOT,
-                          capture_output=True, text=True, timeout=840)
+    args = [
+        "--data",
+        str(SHARED_DATA),
+        "--results",
+        str(tmp_path / "runs"),
+        "--out",
+        str(out),
+        "--max-train",
+        "600",
+        "--max-test",
+        "200",
+        "--seeds",
+        "1",
+        "--epochs",
+        "2",
+        "--max-trials",
+        "1",
+        "--budget-minutes",
+        "2",
+    ]
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "real_benchmark.py"), *args],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=840,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
 
     text = out.read_text()

@@ -1,4 +1,5 @@
 """What the real-data benchmark gives each search and reports of it: work in sample-epochs, wall and CPU seconds."""
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,10 @@ def test_each_search_gets_step_1s_work_as_its_budget():
 
 def test_an_arm_reports_its_work_beside_its_wall_and_cpu_seconds():
     history = pd.DataFrame({"sample_epochs": [1e6, 0.5e6], "seconds": [50.0, 40.0], "cpu_seconds": [45.0, 30.0]})
-    assert spent(history, {**FACTS, "budget_work": 3e6}) == "1.5M sample-epochs of work (50% of step 1's), 90 s wall and 75 s CPU in its epochs"
+    assert (
+        spent(history, {**FACTS, "budget_work": 3e6})
+        == "1.5M sample-epochs of work (50% of step 1's), 90 s wall and 75 s CPU in its epochs"
+    )
     assert spent(pd.DataFrame(), FACTS) == "nothing"
 
 

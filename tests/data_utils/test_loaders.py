@@ -172,9 +172,7 @@ def test_split_dataclass_contract() -> None:
 
 def test_import_is_light() -> None:
     code = "import sys, data_utils; print('sklearn' in sys.modules, 'torch' in sys.modules)"
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 
 
@@ -198,9 +196,7 @@ def test_no_layout_lists_expected_files(tmp_path: Path) -> None:
     (tmp_path / "readme.txt").write_text("hi")
     with pytest.raises(DataError) as err:
         load_dataset(tmp_path)
-    assert_one_line(
-        err, str(tmp_path), *KAGGLE["train"], *ZENODO["train"], "Kaggle", "Zenodo", "x_test_sp.npy"
-    )
+    assert_one_line(err, str(tmp_path), *KAGGLE["train"], *ZENODO["train"], "Kaggle", "Zenodo", "x_test_sp.npy")
 
 
 @pytest.mark.parametrize("layout", ["kaggle", "zenodo"])
@@ -345,9 +341,7 @@ BAD_ARRAYS = [
 @pytest.mark.parametrize("layout", ["kaggle", "zenodo"])
 @pytest.mark.parametrize("part", ["train", "test"])
 @pytest.mark.parametrize("index, array, needle", BAD_ARRAYS)
-def test_bad_arrays(
-    tmp_path: Path, layout: str, part: str, index: int, array: np.ndarray, needle: str
-) -> None:
+def test_bad_arrays(tmp_path: Path, layout: str, part: str, index: int, array: np.ndarray, needle: str) -> None:
     write_layout(tmp_path, layout, n_train=N, n_test=N)
     name = LAYOUTS[layout][part][index]
     np.save(tmp_path / name, array)

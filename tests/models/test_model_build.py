@@ -3,6 +3,7 @@
 Parametrized over the registries themselves (as timm does): a newly registered component is tested the
 day it is added, with the small config below or, failing that, its Config defaults.
 """
+
 import math
 
 import pytest
@@ -167,8 +168,11 @@ def test_hybrid_fusion_mixes_a_fused_head_and_one_per_modality() -> None:
     # fused head (16 + 12) -> 8 -> 10, a linear head per modality, 3 mixing weights
     assert n_fusion == (28 * 8 + 8) + (8 * 10 + 10) + (16 * 10 + 10) + (12 * 10 + 10) + 3
     feats = {"image": torch.randn(3, 16), "audio": torch.randn(3, 12)}
-    heads = [fusion.fused_head(torch.cat([feats["image"], feats["audio"]], 1)),
-             fusion.image_head(feats["image"]), fusion.audio_head(feats["audio"])]
+    heads = [
+        fusion.fused_head(torch.cat([feats["image"], feats["audio"]], 1)),
+        fusion.image_head(feats["image"]),
+        fusion.audio_head(feats["audio"]),
+    ]
     with torch.no_grad():
         torch.testing.assert_close(fusion(feats), sum(heads) / 3)  # equal weights at init
         fusion.mix.copy_(torch.tensor([0.0, 50.0, 0.0]))  # the learned weights decide: all on the image head

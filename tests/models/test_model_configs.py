@@ -1,5 +1,6 @@
 """Configs: every bad value is a ValueError quoting it; unknown names list the valid ones; configs are
 plain, picklable data whose field types a YAML loader can read."""
+
 import json
 import pickle
 import types

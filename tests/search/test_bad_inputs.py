@@ -7,6 +7,7 @@ has never imported Ray and refuses to, so a case that gets as far as starting a 
 runs in its own folder, which is compared file by file before and after, so nothing may be written anywhere
 (the default ``results/`` and ``submission.csv`` are relative to it).
 """
+
 from __future__ import annotations
 
 import importlib.abc
@@ -66,8 +67,7 @@ def npy_bytes(array: np.ndarray) -> bytes:
 def valid_arrays(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(images, audio, labels) of n samples, every digit equally often."""
     rng = np.random.default_rng(seed)
-    return (rng.integers(0, 256, (n, 784), dtype=np.uint8), rng.standard_normal((n, 507)).astype(np.float32),
-            np.arange(n) % 10)
+    return (rng.integers(0, 256, (n, 784), dtype=np.uint8), rng.standard_normal((n, 507)).astype(np.float32), np.arange(n) % 10)
 
 
 def write_data(folder: Path, layout: str, n_train: int, files: Mapping[str, FileContent]) -> None:
@@ -185,119 +185,297 @@ CASES = [
     Case("yaml-top-level-list", space("- search\n- space\n"), ("space.yaml: expected a mapping of sections", "list")),
     # space files: keys and types
     Case("unknown-section", space({"serach": {}}), ("space.yaml: serach: unknown key (did you mean 'search'?)",)),
-    Case("unknown-key", space({"search": {"num_sample": 3}}),
-         ("space.yaml: search.num_sample: unknown key (did you mean 'num_samples'?)",)),
-    Case("wrong-type-int", space({"search": {"num_samples": "many"}}),
-         ("space.yaml: search.num_samples: expected an integer, got 'many'",)),
-    Case("wrong-type-bool", space({"searcher": {"multivariate": 3}}),
-         ("space.yaml: searcher.multivariate: expected true or false, got 3",)),
+    Case(
+        "unknown-key",
+        space({"search": {"num_sample": 3}}),
+        ("space.yaml: search.num_sample: unknown key (did you mean 'num_samples'?)",),
+    ),
+    Case(
+        "wrong-type-int",
+        space({"search": {"num_samples": "many"}}),
+        ("space.yaml: search.num_samples: expected an integer, got 'many'",),
+    ),
+    Case(
+        "wrong-type-bool",
+        space({"searcher": {"multivariate": 3}}),
+        ("space.yaml: searcher.multivariate: expected true or false, got 3",),
+    ),
     Case("unknown-metric", space({"search": {"metric": "val_acc"}}), ("space.yaml: search.metric: got 'val_acc'; valid:",)),
     Case("metric-mode-mismatch", space({"search": {"metric": "val_loss"}}), ("space.yaml: search:", "does not fit metric")),
     Case("bad-experiment-name", space({"name": "a/b"}), ("space.yaml: name: expected a plain experiment name",)),
-    Case("val-fraction-out-of-range", space({"data": {"val_fraction": 1.5}}), ("space.yaml: data:", "val_fraction must be in (0, 1)")),
+    Case(
+        "val-fraction-out-of-range",
+        space({"data": {"val_fraction": 1.5}}),
+        ("space.yaml: data:", "val_fraction must be in (0, 1)"),
+    ),
     Case("epochs-in-fixed", space({"fixed": {"train": {"epochs": 3}}}), ("space.yaml: train.epochs: is set by scheduler.max_t",)),
     # space files: parameters
-    Case("empty-choice", space({"space": {"model.fusion.name": {"choice": []}}}),
-         ("space.yaml: space.model.fusion.name.choice: expected a non-empty list",)),
-    Case("misspelt-kind", space({"space": {"train.momentum": {"choise": [0.9]}}}),
-         ("space.yaml: space.train.momentum.choise: unknown key (did you mean 'choice'?)",)),
-    Case("low-not-below-high", space({"space": {"train.weight_decay": {"uniform": [0.1, 0.01]}}}),
-         ("space.yaml: space.train.weight_decay.uniform: low must be < high",)),
-    Case("log-range-from-zero", space({"space": {"train.lr": {"loguniform": [0, 0.1]}}}),
-         ("space.yaml: space.train.lr.loguniform: a log range needs low > 0",)),
-    Case("int-log-from-zero", space({"space": {"train.batch_size": {"int": [0, 64], "log": True}}}),
-         ("space.yaml: space.train.batch_size.int: a log range needs low > 0",)),
-    Case("float-int-bounds", space({"space": {"train.batch_size": {"int": [16.5, 64]}}}),
-         ("space.yaml: space.train.batch_size.int: int bounds must be integers",)),
-    Case("when-unknown-param", space({"space": {"train.momentum": {"uniform": [0.5, 0.9], "when": {"train.optimiser": ["sgd"]}}}}),
-         ("space.yaml: space.train.momentum.when.train.optimiser: a condition must name an earlier parameter",)),
-    Case("unknown-fusion", space({"space": {"model.fusion.name": {"choice": ["concat", "concatt"]}}}),
-         ("space.yaml: model.fusion.name: unknown fusion 'concatt' (did you mean 'concat'?)",)),
-    Case("unknown-encoder", space({"fixed": {"model": {"audio": {"name": "lstmm"}}}}),
-         ("space.yaml: model.audio.name: unknown audio encoder 'lstmm' (did you mean 'lstm'?)",)),
-    Case("unknown-encoder-key", space({"fixed": {"model": {"audio": {"hiden": 16}}}}),
-         ("space.yaml: model.audio.hiden: unknown key (did you mean 'hidden'?)",)),
+    Case(
+        "empty-choice",
+        space({"space": {"model.fusion.name": {"choice": []}}}),
+        ("space.yaml: space.model.fusion.name.choice: expected a non-empty list",),
+    ),
+    Case(
+        "misspelt-kind",
+        space({"space": {"train.momentum": {"choise": [0.9]}}}),
+        ("space.yaml: space.train.momentum.choise: unknown key (did you mean 'choice'?)",),
+    ),
+    Case(
+        "low-not-below-high",
+        space({"space": {"train.weight_decay": {"uniform": [0.1, 0.01]}}}),
+        ("space.yaml: space.train.weight_decay.uniform: low must be < high",),
+    ),
+    Case(
+        "log-range-from-zero",
+        space({"space": {"train.lr": {"loguniform": [0, 0.1]}}}),
+        ("space.yaml: space.train.lr.loguniform: a log range needs low > 0",),
+    ),
+    Case(
+        "int-log-from-zero",
+        space({"space": {"train.batch_size": {"int": [0, 64], "log": True}}}),
+        ("space.yaml: space.train.batch_size.int: a log range needs low > 0",),
+    ),
+    Case(
+        "float-int-bounds",
+        space({"space": {"train.batch_size": {"int": [16.5, 64]}}}),
+        ("space.yaml: space.train.batch_size.int: int bounds must be integers",),
+    ),
+    Case(
+        "when-unknown-param",
+        space({"space": {"train.momentum": {"uniform": [0.5, 0.9], "when": {"train.optimiser": ["sgd"]}}}}),
+        ("space.yaml: space.train.momentum.when.train.optimiser: a condition must name an earlier parameter",),
+    ),
+    Case(
+        "unknown-fusion",
+        space({"space": {"model.fusion.name": {"choice": ["concat", "concatt"]}}}),
+        ("space.yaml: model.fusion.name: unknown fusion 'concatt' (did you mean 'concat'?)",),
+    ),
+    Case(
+        "unknown-encoder",
+        space({"fixed": {"model": {"audio": {"name": "lstmm"}}}}),
+        ("space.yaml: model.audio.name: unknown audio encoder 'lstmm' (did you mean 'lstm'?)",),
+    ),
+    Case(
+        "unknown-encoder-key",
+        space({"fixed": {"model": {"audio": {"hiden": 16}}}}),
+        ("space.yaml: model.audio.hiden: unknown key (did you mean 'hidden'?)",),
+    ),
     # space files: scheduler and resources
-    Case("grace-period-above-max-t", space({"scheduler": {"grace_period": 10}}),
-         ("space.yaml: scheduler: grace_period must be in [1, max_t=4], got 10",)),
-    Case("reduction-factor-1", space({"scheduler": {"reduction_factor": 1}}), ("space.yaml: scheduler: reduction_factor must be >= 2",)),
-    Case("unknown-scheduler", space({"scheduler": {"name": "pbt"}}), ("space.yaml: scheduler.name: got 'pbt'; valid: 'asha', 'hyperband', 'median', 'none'",)),
-    Case("zero-workers", space({"resources": {"workers_per_trial": 0}}), ("space.yaml: resources: workers_per_trial must be >= 1",)),
-    Case("negative-gpus", space({"resources": {"gpus_per_worker": -1}}), ("space.yaml: resources: gpus_per_worker must be >= 0 or 'auto'",)),
-    Case("group-duplicates-not-a-bool", space({"data": {"group_duplicates": "yes"}}),
-         ("space.yaml: data.group_duplicates: expected true or false, got 'yes'",)),
-    Case("cpus-not-a-number", space({"resources": {"cpus_per_worker": "two"}}),
-         ("space.yaml: resources.cpus_per_worker: expected a number, got 'two'",)),
+    Case(
+        "grace-period-above-max-t",
+        space({"scheduler": {"grace_period": 10}}),
+        ("space.yaml: scheduler: grace_period must be in [1, max_t=4], got 10",),
+    ),
+    Case(
+        "reduction-factor-1",
+        space({"scheduler": {"reduction_factor": 1}}),
+        ("space.yaml: scheduler: reduction_factor must be >= 2",),
+    ),
+    Case(
+        "unknown-scheduler",
+        space({"scheduler": {"name": "pbt"}}),
+        ("space.yaml: scheduler.name: got 'pbt'; valid: 'asha', 'hyperband', 'median', 'none'",),
+    ),
+    Case(
+        "zero-workers", space({"resources": {"workers_per_trial": 0}}), ("space.yaml: resources: workers_per_trial must be >= 1",)
+    ),
+    Case(
+        "negative-gpus",
+        space({"resources": {"gpus_per_worker": -1}}),
+        ("space.yaml: resources: gpus_per_worker must be >= 0 or 'auto'",),
+    ),
+    Case(
+        "group-duplicates-not-a-bool",
+        space({"data": {"group_duplicates": "yes"}}),
+        ("space.yaml: data.group_duplicates: expected true or false, got 'yes'",),
+    ),
+    Case(
+        "cpus-not-a-number",
+        space({"resources": {"cpus_per_worker": "two"}}),
+        ("space.yaml: resources.cpus_per_worker: expected a number, got 'two'",),
+    ),
     # the command line
-    Case("unknown-flag", flags(str(SMOKE), "--num-sample", "3"), ("python -m search.run: error: unrecognized arguments: --num-sample",)),
+    Case(
+        "unknown-flag",
+        flags(str(SMOKE), "--num-sample", "3"),
+        ("python -m search.run: error: unrecognized arguments: --num-sample",),
+    ),
     Case("missing-space-argument", flags("--name", "x"), ("the following arguments are required: space",)),
-    Case("num-samples-not-a-number", flags(str(SMOKE), "--num-samples", "many"), ("--num-samples: expected a positive integer, got 'many'",)),
+    Case(
+        "num-samples-not-a-number",
+        flags(str(SMOKE), "--num-samples", "many"),
+        ("--num-samples: expected a positive integer, got 'many'",),
+    ),
     Case("num-samples-zero", flags(str(SMOKE), "--num-samples", "0"), ("--num-samples: expected a positive integer, got 0",)),
-    Case("num-samples-negative", flags(str(SMOKE), "--num-samples", "-3"), ("--num-samples: expected a positive integer, got -3",)),
-    Case("metric-unknown", flags(str(SMOKE), "--metric", "val_f2"), ("argument --metric: invalid choice: 'val_f2' (choose from 'val_f1',",)),
+    Case(
+        "num-samples-negative", flags(str(SMOKE), "--num-samples", "-3"), ("--num-samples: expected a positive integer, got -3",)
+    ),
+    Case(
+        "metric-unknown",
+        flags(str(SMOKE), "--metric", "val_f2"),
+        ("argument --metric: invalid choice: 'val_f2' (choose from 'val_f1',",),
+    ),
     Case("max-epochs-zero", flags(str(SMOKE), "--max-epochs", "0"), ("--max-epochs: expected a positive integer, got 0",)),
-    Case("resume-unknown-name", flags(str(SMOKE), "--resume", "--name", "never-ran"), ("--resume: no experiment at", "never-ran")),
+    Case(
+        "resume-unknown-name", flags(str(SMOKE), "--resume", "--name", "never-ran"), ("--resume: no experiment at", "never-ran")
+    ),
     Case("resume-corrupt-saved-space", experiment("search: [\n", "--resume"), ("results/smoke/space.yaml: invalid YAML",)),
-    Case("name-taken-without-resume", experiment(SMOKE.read_text()), ("results/smoke already holds an experiment; add --resume",)),
+    Case(
+        "name-taken-without-resume", experiment(SMOKE.read_text()), ("results/smoke already holds an experiment; add --resume",)
+    ),
     Case("results-is-a-file", results_is_a_file, ("cannot write results to", "pick a writable --results folder")),
     # data folders
     Case("data-missing", flags(str(SMOKE), "--data", "nowhere"), ("'nowhere' does not exist",)),
     Case("data-is-a-file", flags(str(SMOKE), "--data", str(SMOKE)), ("smoke.yaml' is not a directory",)),
     Case("data-empty-folder", empty_data_folder, ("no data set found in 'data'", "x_train_wr.npy", "data_wr_train.npy")),
     Case("kaggle-missing-labels", data("kaggle", y_train=None), ("incomplete Kaggle layout", "y_train.npy is missing")),
-    Case("kaggle-audio-wrong-width", data("kaggle", x_train_sp=np.zeros((N_TRAIN, 500), np.float32)),
-         ("data/x_train_sp.npy has shape (60, 500)", "(N, 507)")),
-    Case("zenodo-images-wrong-shape", data("zenodo", data_wr_train=IMAGES.reshape(N_TRAIN, 28, 28)[:, :, :27]),
-         ("data/data_wr_train.npy has shape (60, 28, 27)", "(N, 784)")),
-    Case("kaggle-images-wrong-dtype", data("kaggle", x_train_wr=IMAGES.astype(str)), ("data/x_train_wr.npy has dtype <U", "uint8")),
-    Case("zenodo-audio-wrong-dtype", data("zenodo", data_sp_train=AUDIO.astype(np.complex64)),
-         ("data/data_sp_train.npy has dtype complex64", "float32")),
+    Case(
+        "kaggle-audio-wrong-width",
+        data("kaggle", x_train_sp=np.zeros((N_TRAIN, 500), np.float32)),
+        ("data/x_train_sp.npy has shape (60, 500)", "(N, 507)"),
+    ),
+    Case(
+        "zenodo-images-wrong-shape",
+        data("zenodo", data_wr_train=IMAGES.reshape(N_TRAIN, 28, 28)[:, :, :27]),
+        ("data/data_wr_train.npy has shape (60, 28, 27)", "(N, 784)"),
+    ),
+    Case(
+        "kaggle-images-wrong-dtype", data("kaggle", x_train_wr=IMAGES.astype(str)), ("data/x_train_wr.npy has dtype <U", "uint8")
+    ),
+    Case(
+        "zenodo-audio-wrong-dtype",
+        data("zenodo", data_sp_train=AUDIO.astype(np.complex64)),
+        ("data/data_sp_train.npy has dtype complex64", "float32"),
+    ),
     Case("kaggle-images-scaled-to-1", data("kaggle", x_train_wr=IMAGES / 255.0), ("data/x_train_wr.npy", "multiply by 255")),
-    Case("zenodo-lengths-differ", data("zenodo", labels_train=np.arange(N_TRAIN - 5) % 10),
-         ("mismatched lengths in the train split", "labels_train.npy has 55 rows")),
+    Case(
+        "zenodo-lengths-differ",
+        data("zenodo", labels_train=np.arange(N_TRAIN - 5) % 10),
+        ("mismatched lengths in the train split", "labels_train.npy has 55 rows"),
+    ),
     Case("kaggle-audio-nan", data("kaggle", x_train_sp=NAN_AUDIO), ("data/x_train_sp.npy contains 60 NaN/inf values",)),
-    Case("zenodo-audio-inf", data("zenodo", data_sp_train=np.full((N_TRAIN, 507), np.inf, np.float32)),
-         ("data/data_sp_train.npy contains 30420 NaN/inf values",)),
-    Case("kaggle-test-audio-nan", data("kaggle", x_test_sp=NAN_AUDIO[:N_TEST]), ("data/x_test_sp.npy contains 20 NaN/inf values",)),
-    Case("kaggle-labels-above-9", data("kaggle", y_train=np.arange(N_TRAIN)), ("data/y_train.npy has 50 labels outside the digits 0-9",)),
-    Case("zenodo-labels-negative", data("zenodo", labels_train=np.arange(N_TRAIN) % 10 - 1),
-         ("data/labels_train.npy has 6 labels outside the digits 0-9", "-1")),
-    Case("kaggle-pickled-labels", data("kaggle", y_train=np.array([1, "a", None] * 20, dtype=object)),
-         ("data/y_train.npy holds a pickled/object array",)),
+    Case(
+        "zenodo-audio-inf",
+        data("zenodo", data_sp_train=np.full((N_TRAIN, 507), np.inf, np.float32)),
+        ("data/data_sp_train.npy contains 30420 NaN/inf values",),
+    ),
+    Case(
+        "kaggle-test-audio-nan", data("kaggle", x_test_sp=NAN_AUDIO[:N_TEST]), ("data/x_test_sp.npy contains 20 NaN/inf values",)
+    ),
+    Case(
+        "kaggle-labels-above-9",
+        data("kaggle", y_train=np.arange(N_TRAIN)),
+        ("data/y_train.npy has 50 labels outside the digits 0-9",),
+    ),
+    Case(
+        "zenodo-labels-negative",
+        data("zenodo", labels_train=np.arange(N_TRAIN) % 10 - 1),
+        ("data/labels_train.npy has 6 labels outside the digits 0-9", "-1"),
+    ),
+    Case(
+        "kaggle-pickled-labels",
+        data("kaggle", y_train=np.array([1, "a", None] * 20, dtype=object)),
+        ("data/y_train.npy holds a pickled/object array",),
+    ),
     Case("zenodo-truncated", data("zenodo", data_sp_train=npy_bytes(AUDIO)[:1000]), ("data/data_sp_train.npy is truncated",)),
     Case("kaggle-not-npy", data("kaggle", x_train_wr=b"0,0,0,255\n"), ("data/x_train_wr.npy is not a .npy file",)),
     Case("kaggle-npz", data("kaggle", y_train=b"PK\x03\x04"), ("data/y_train.npy is a zip/.npz archive",)),
     Case("zenodo-zero-bytes", data("zenodo", labels_train=b""), ("data/labels_train.npy is empty (0 bytes)",)),
     Case("kaggle-no-rows", data("kaggle", n_train=0), ("data/x_train_wr.npy is empty (0 rows)",)),
     Case("zenodo-no-rows", data("zenodo", n_train=0), ("data/data_wr_train.npy is empty (0 rows)",)),
-    Case("class-with-one-sample", data("kaggle", n_train=11), ("data (Kaggle layout): class 1 has only 1 sample(s)", "add samples of that class")),
-    Case("val-fraction-too-small", data("kaggle", n_train=20), ("data (Kaggle layout): data.val_fraction=0.2 gives 4 validation samples",
-                                                                "raise data.val_fraction to at least 0.5")),
-    Case("val-fraction-too-large", data("zenodo", n_train=20, val_fraction=0.9), ("data (Zenodo layout): data.val_fraction=0.9 leaves 2 training samples", "lower data.val_fraction")),
-    Case("class-shares-one-clip", data("kaggle", x_train_sp=ONE_CLIP_FOR_DIGIT_3),
-         ("data (Kaggle layout): every sample of class 3 shares one audio clip or image", "data.group_duplicates: false")),
-    Case("val-fraction-empties-a-class", data("kaggle", n_train=len(SKEWED), val_fraction=0.1, y_train=SKEWED),
-         ("data (Kaggle layout): class ", "(2 samples) gets no sample in the validation part", "raise data.val_fraction")),
+    Case(
+        "class-with-one-sample",
+        data("kaggle", n_train=11),
+        ("data (Kaggle layout): class 1 has only 1 sample(s)", "add samples of that class"),
+    ),
+    Case(
+        "val-fraction-too-small",
+        data("kaggle", n_train=20),
+        ("data (Kaggle layout): data.val_fraction=0.2 gives 4 validation samples", "raise data.val_fraction to at least 0.5"),
+    ),
+    Case(
+        "val-fraction-too-large",
+        data("zenodo", n_train=20, val_fraction=0.9),
+        ("data (Zenodo layout): data.val_fraction=0.9 leaves 2 training samples", "lower data.val_fraction"),
+    ),
+    Case(
+        "class-shares-one-clip",
+        data("kaggle", x_train_sp=ONE_CLIP_FOR_DIGIT_3),
+        ("data (Kaggle layout): every sample of class 3 shares one audio clip or image", "data.group_duplicates: false"),
+    ),
+    Case(
+        "val-fraction-empties-a-class",
+        data("kaggle", n_train=len(SKEWED), val_fraction=0.1, y_train=SKEWED),
+        ("data (Kaggle layout): class ", "(2 samples) gets no sample in the validation part", "raise data.val_fraction"),
+    ),
     # search.predict
-    Case("predict-no-model-folder", flags("nowhere", "--data", "demo"), ("model folder 'nowhere' does not exist",), "search.predict"),
-    Case("predict-empty-model-folder", predict("empty folder"), ("'model' holds no exported model (no model.ts)",), "search.predict"),
-    Case("predict-corrupt-model", predict("not torchscript"), ("cannot load model/model.ts", "re-export the model"), "search.predict"),
-    Case("predict-truncated-model", predict("truncated"), ("cannot load model/model.ts", "re-export the model"), "search.predict"),
+    Case(
+        "predict-no-model-folder",
+        flags("nowhere", "--data", "demo"),
+        ("model folder 'nowhere' does not exist",),
+        "search.predict",
+    ),
+    Case(
+        "predict-empty-model-folder",
+        predict("empty folder"),
+        ("'model' holds no exported model (no model.ts)",),
+        "search.predict",
+    ),
+    Case(
+        "predict-corrupt-model",
+        predict("not torchscript"),
+        ("cannot load model/model.ts", "re-export the model"),
+        "search.predict",
+    ),
+    Case(
+        "predict-truncated-model", predict("truncated"), ("cannot load model/model.ts", "re-export the model"), "search.predict"
+    ),
     Case("predict-missing-data-flag", flags("model"), ("the following arguments are required: --data",), "search.predict"),
-    Case("predict-unknown-flag", predict("good", "kaggle", "--batch", "8"), ("unrecognized arguments: --batch",), "search.predict"),
-    Case("predict-batch-size-zero", predict("good", "kaggle", "--batch-size", "0"),
-         ("--batch-size: expected a positive integer, got 0",), "search.predict"),
-    Case("predict-no-test-set", predict("good", x_test_wr=None, x_test_sp=None, y_test=None),
-         ("data: no test set", "add the test files"), "search.predict"),
-    Case("predict-partial-test-set", predict("good", "zenodo", data_sp_test=None),
-         ("partial test set in 'data'", "data_sp_test.npy is missing"), "search.predict"),
-    Case("predict-test-images-wrong-shape", predict("good", "zenodo", data_wr_test=IMAGES[:N_TEST, :700]),
-         ("data/data_wr_test.npy has shape (20, 700)",), "search.predict"),
-    Case("predict-test-audio-nan", predict("good", x_test_sp=NAN_AUDIO[:N_TEST]), ("data/x_test_sp.npy contains 20 NaN/inf",), "search.predict"),
-    Case("predict-test-labels-above-9", predict("good", y_test=np.arange(N_TEST) + 1),
-         ("data/y_test.npy has 11 labels outside the digits 0-9",), "search.predict"),
-    Case("predict-bad-train-file", predict("good", "zenodo", labels_train=b"garbage"), ("data/labels_train.npy is not a .npy file",),
-         "search.predict"),
+    Case(
+        "predict-unknown-flag", predict("good", "kaggle", "--batch", "8"), ("unrecognized arguments: --batch",), "search.predict"
+    ),
+    Case(
+        "predict-batch-size-zero",
+        predict("good", "kaggle", "--batch-size", "0"),
+        ("--batch-size: expected a positive integer, got 0",),
+        "search.predict",
+    ),
+    Case(
+        "predict-no-test-set",
+        predict("good", x_test_wr=None, x_test_sp=None, y_test=None),
+        ("data: no test set", "add the test files"),
+        "search.predict",
+    ),
+    Case(
+        "predict-partial-test-set",
+        predict("good", "zenodo", data_sp_test=None),
+        ("partial test set in 'data'", "data_sp_test.npy is missing"),
+        "search.predict",
+    ),
+    Case(
+        "predict-test-images-wrong-shape",
+        predict("good", "zenodo", data_wr_test=IMAGES[:N_TEST, :700]),
+        ("data/data_wr_test.npy has shape (20, 700)",),
+        "search.predict",
+    ),
+    Case(
+        "predict-test-audio-nan",
+        predict("good", x_test_sp=NAN_AUDIO[:N_TEST]),
+        ("data/x_test_sp.npy contains 20 NaN/inf",),
+        "search.predict",
+    ),
+    Case(
+        "predict-test-labels-above-9",
+        predict("good", y_test=np.arange(N_TEST) + 1),
+        ("data/y_test.npy has 11 labels outside the digits 0-9",),
+        "search.predict",
+    ),
+    Case(
+        "predict-bad-train-file",
+        predict("good", "zenodo", labels_train=b"garbage"),
+        ("data/labels_train.npy is not a .npy file",),
+        "search.predict",
+    ),
 ]
 # Valid inputs, run the same way: they show that the checks below do see a start and a written file.
 CONTROLS = [
@@ -338,8 +516,14 @@ def outcomes(tmp_path_factory) -> dict[str, Outcome]:
         calls.append({"module": case.module, "argv": case.build(folder), "cwd": str(folder)})
     before = {case.id: listing(base / case.id) for case in ALL}
     (base / "calls.json").write_text(json.dumps(calls))
-    proc = subprocess.run([sys.executable, "-m", __name__, str(base / "calls.json"), str(base / "outcomes.json")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", __name__, str(base / "calls.json"), str(base / "outcomes.json")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     ran = json.loads((base / "outcomes.json").read_text())
     return {

@@ -1,4 +1,5 @@
 """The search's train/validation split of a data folder: samples sharing an audio clip stay together."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -2,6 +2,7 @@
 
 Long tier (minutes on 2 cores): `pytest -m long`.
 """
+
 from __future__ import annotations
 
 import json

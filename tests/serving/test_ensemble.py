@@ -1,4 +1,5 @@
 """retrain.ensemble: the exported TorchScript ensemble averages its members' probabilities."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Corruptions and ``python -m search.evaluate``: what each corruption does, and how exported models fare."""
+
 from __future__ import annotations
 
 import json
@@ -132,7 +133,9 @@ def test_an_image_only_model_ignores_audio_noise_and_a_fusion_model_does_not(mod
     assert np.array_equal(predict_corrupted(image_only, dataset.test, "audio_noise"), clean)
     assert not np.array_equal(predict_corrupted(image_only, dataset.test, "image_blank"), clean)
     fused = load_exported(folders["concat"])
-    assert not np.array_equal(predict_corrupted(fused, dataset.test, "audio_noise"), predict_corrupted(fused, dataset.test, "clean"))
+    assert not np.array_equal(
+        predict_corrupted(fused, dataset.test, "audio_noise"), predict_corrupted(fused, dataset.test, "clean")
+    )
 
     scores = evaluate_model(folders["image_only"], dataset.test)["corruptions"]
     assert scores["audio_noise"] == scores["clean"]
@@ -150,7 +153,12 @@ def test_results_depend_on_the_seed_only(models):
 def test_the_command_prints_a_table_and_writes_the_json(models, tmp_path, capsys):
     folders, data, dataset = models
     out = tmp_path / "reports" / "robustness.json"
-    assert main([str(folders["concat"]), "--data", str(data), "--corruptions", "clean,image_blank", "--out", str(out), "--seed", "2"]) == 0
+    assert (
+        main(
+            [str(folders["concat"]), "--data", str(data), "--corruptions", "clean,image_blank", "--out", str(out), "--seed", "2"]
+        )
+        == 0
+    )
     report = json.loads(out.read_text())
     expected = evaluate_model(folders["concat"], dataset.test, ["clean", "image_blank"], seed=2)
     assert report == {"model": str(folders["concat"]), "data": str(data), **expected}
@@ -192,7 +200,10 @@ def test_bad_inputs_get_one_line_and_exit_code_2(case, message, models, tmp_path
 
 @pytest.mark.parametrize(
     "value, message",
-    [("clean,audio_nosie", "unknown corruption 'audio_nosie' (did you mean 'audio_noise'?); known: clean,"), (",", "expected a comma-separated list")],
+    [
+        ("clean,audio_nosie", "unknown corruption 'audio_nosie' (did you mean 'audio_noise'?); known: clean,"),
+        (",", "expected a comma-separated list"),
+    ],
 )
 def test_bad_corruption_lists_are_usage_errors(value, message, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:

@@ -1,4 +1,5 @@
 """Exporting a trained trial: the files, the TorchScript model in a fresh process, every layout, ONNX, errors."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -38,11 +39,13 @@ def demo():
 
 @pytest.fixture(scope="module")
 def trained(demo):
-    config = parse_trial_config({
-        "model": SMALL_MODEL,
-        "preprocess": {"image_scaling": "standardize"},
-        "train": {"epochs": 2, "lr": 3e-3, "batch_size": 64},
-    })
+    config = parse_trial_config(
+        {
+            "model": SMALL_MODEL,
+            "preprocess": {"image_scaling": "standardize"},
+            "train": {"epochs": 2, "lr": 3e-3, "batch_size": 64},
+        }
+    )
     train_split, val_split = train_val_split(demo.train, 0.2, 0)
     return config, train(config, train_split, val_split)
 
@@ -80,9 +83,17 @@ def test_export_writes_every_file_and_each_is_valid(exported, trained, demo):
     assert torch.equal(restored.audio_std, pre.audio_std)
 
     card = (exported / "MODEL_CARD.md").read_text()
-    for needle in ("concat fusion", f"{count_parameters(result.model):,} trainable parameters", "(B, 784) or (B, 28, 28)",
-                   "(B, 507) or (B, 39, 13)", "uint8", 'torch.jit.load("model.ts")', "## Limitations",
-                   "SYNTHETIC", f"{result.history[-1]['val_f1']:.4f}"):
+    for needle in (
+        "concat fusion",
+        f"{count_parameters(result.model):,} trainable parameters",
+        "(B, 784) or (B, 28, 28)",
+        "(B, 507) or (B, 39, 13)",
+        "uint8",
+        'torch.jit.load("model.ts")',
+        "## Limitations",
+        "SYNTHETIC",
+        f"{result.history[-1]['val_f1']:.4f}",
+    ):
         assert needle in card, needle
 
 
@@ -110,7 +121,11 @@ def test_torchscript_model_in_a_fresh_process_reproduces_the_test_accuracy(expor
         np.save(tmp_path / f"{name}.npy", array)
     out = subprocess.run(
         [sys.executable, "-c", FRESH_PROCESS, str(exported), str(tmp_path)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
@@ -161,7 +176,8 @@ def test_every_audio_layout_exports_scripts_and_matches_eager(layout, demo, tmp_
 # Every layout, and the fusions that needed care: attention (no ONNX op for its fused fast path) and the
 # single-modality ones (the exporter drops an unused input unless told otherwise).
 @pytest.mark.parametrize(
-    "layout, fusion", [(layout, "concat") for layout in LAYOUTS] + [("frames", f) for f in ("attention", "image_only", "audio_only")]
+    "layout, fusion",
+    [(layout, "concat") for layout in LAYOUTS] + [("frames", f) for f in ("attention", "image_only", "audio_only")],
 )
 def test_onnx_export_matches_pytorch(layout, fusion, demo, tmp_path):
     ort = pytest.importorskip("onnxruntime")

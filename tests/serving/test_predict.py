@@ -1,4 +1,5 @@
 """``python -m search.predict``: the submission, the printed test metrics, and one-line errors."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """The trainer's speed-ups change where the work happens, never the numbers: layouts and batch sizes only."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """val_robust_f1: the trainer's score on clean, audio-missing and image-missing validation inputs."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The trainer on the built-in demo data: learning, reproducibility, checkpoint/resume, every option."""
+
 from __future__ import annotations
 
 import io
@@ -94,7 +95,15 @@ def test_resume_from_a_checkpoint_gives_identical_metrics(splits):
     "sections",
     [
         {"train": {"optimizer": "sgd", "lr": 0.05, "schedule": "onecycle"}},
-        {"train": {"optimizer": "adamw", "weight_decay": 1e-2, "schedule": "cosine", "label_smoothing": 0.1, "class_weights": True}},
+        {
+            "train": {
+                "optimizer": "adamw",
+                "weight_decay": 1e-2,
+                "schedule": "cosine",
+                "label_smoothing": 0.1,
+                "class_weights": True,
+            }
+        },
         {"preprocess": {"image_scaling": "standardize", "audio_layout": "chunks"}},
         {"preprocess": {"audio_layout": "flat"}},
         {"preprocess": {"audio_layout": "spectrogram"}},
@@ -103,7 +112,9 @@ def test_resume_from_a_checkpoint_gives_identical_metrics(splits):
     ids=["sgd-onecycle", "adamw-cosine-smoothing-weights", "standardize-chunks", "flat", "spectrogram", "hflip-rotate"],
 )
 def test_every_option_trains(splits, sections):
-    history = train(config(train={"epochs": 2, **sections.get("train", {})}, **{k: v for k, v in sections.items() if k != "train"}), *splits).history
+    history = train(
+        config(train={"epochs": 2, **sections.get("train", {})}, **{k: v for k, v in sections.items() if k != "train"}), *splits
+    ).history
     assert len(history) == 2
     assert all(np.isfinite(row["train_loss"]) and np.isfinite(row["val_loss"]) for row in history)
     assert history[-1]["val_accuracy"] > 0.3

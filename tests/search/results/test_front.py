@@ -1,5 +1,6 @@
 """The results of a multi-objective search, from crafted trial folders (no Ray): the leaderboard's infeasible
 rows and objective columns, pareto.csv / .md, the report's figure, and which trials retraining takes."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,17 @@ NAN = float("nan")
 
 
 def epoch(n: int, robust: float, latency: float, params: int = 50_000) -> dict:
-    return {"epoch": n, "val_f1": robust, "val_accuracy": robust, "val_loss": 1 - robust, "val_robust_f1": robust,
-            "params": params, "model_mb": params * 4e-6, "latency_ms": latency, "seconds": 1.0}
+    return {
+        "epoch": n,
+        "val_f1": robust,
+        "val_accuracy": robust,
+        "val_loss": 1 - robust,
+        "val_robust_f1": robust,
+        "params": params,
+        "model_mb": params * 4e-6,
+        "latency_ms": latency,
+        "seconds": 1.0,
+    }
 
 
 TRIALS = {  # trial id -> its reported epochs
@@ -38,8 +48,19 @@ TRIALS = {  # trial id -> its reported epochs
     "fast": [epoch(1, 0.85, 0.3), epoch(2, 0.91, 0.3)],
     "middle": [epoch(1, 0.92, 0.8), epoch(2, 0.93, 0.8)],
     "dominated": [epoch(1, 0.80, 1.6)],  # stopped early, worse than "middle" on both
-    "huge": [{"epoch": 0, INFEASIBLE: "params 312,522 > 200,000", "val_f1": NAN, "val_accuracy": NAN, "val_loss": NAN,
-              "val_robust_f1": NAN, "params": 312_522, "model_mb": 1.25, "latency_ms": 0.9}],
+    "huge": [
+        {
+            "epoch": 0,
+            INFEASIBLE: "params 312,522 > 200,000",
+            "val_f1": NAN,
+            "val_accuracy": NAN,
+            "val_loss": NAN,
+            "val_robust_f1": NAN,
+            "params": 312_522,
+            "model_mb": 1.25,
+            "latency_ms": 0.9,
+        }
+    ],
 }
 
 
@@ -57,7 +78,13 @@ def experiment(tmp_path: Path):
 def test_the_leaderboard_lists_fronts_objectives_and_the_infeasible_trial(tmp_path):
     spec = experiment(tmp_path)
     table = trial_table(tmp_path, spec)
-    assert table["trial_id"].tolist() == ["accurate", "middle", "fast", "dominated", "huge"]  # front 1 by robust F1, front 2, the rest
+    assert table["trial_id"].tolist() == [
+        "accurate",
+        "middle",
+        "fast",
+        "dominated",
+        "huge",
+    ]  # front 1 by robust F1, front 2, the rest
     assert table["front"].tolist()[:4] == [1, 1, 1, 2] and pd.isna(table["front"].iloc[4])
     huge = table.iloc[4]
     assert huge["status"] == "infeasible: params 312,522 > 200,000" and huge["epochs"] == 0 and huge["params"] == 312_522
@@ -66,7 +93,11 @@ def test_the_leaderboard_lists_fronts_objectives_and_the_infeasible_trial(tmp_pa
     for column in ("front", "val_robust_f1", "params", "model_mb", "latency_ms"):
         assert f" {column} " in header
     write_leaderboard(tmp_path, table, spec)
-    assert (tmp_path / "leaderboard.md").read_text().startswith("# multi: trials by Pareto front over val_robust_f1, latency_ms, then best val_robust_f1")
+    assert (
+        (tmp_path / "leaderboard.md")
+        .read_text()
+        .startswith("# multi: trials by Pareto front over val_robust_f1, latency_ms, then best val_robust_f1")
+    )
 
 
 def test_pareto_files_and_figure(tmp_path):

@@ -1,4 +1,5 @@
 """The leaderboard ranks by val_robust_f1 when the space asks for it, and reads experiments that predate it."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Pareto fronts and limits: the pure functions the scheduler, the searcher and the results share."""
+
 from __future__ import annotations
 
 import numpy as np

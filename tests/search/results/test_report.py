@@ -1,4 +1,5 @@
 """report.md: its figures and tables, for a finished search and for one killed before it finished."""
+
 from __future__ import annotations
 
 import json
@@ -54,9 +55,18 @@ def write_retrained(root: Path, source: str) -> dict:
     for i, variant in enumerate(("fused", *ABLATIONS)):
         for seed in range(2):
             matrix = rng.integers(0, 5, (10, 10)) + 40 * np.eye(10, dtype=int)
-            rows.append({"source": source, "variant": variant, "seed": seed, "run": f"{source}-{variant}-seed{seed}",
-                         "accuracy": 0.9 - 0.1 * i + 0.01 * seed, "f1": 0.8 - 0.1 * i + 0.02 * seed,
-                         "per_class_f1": rng.uniform(size=10).tolist(), "confusion_matrix": matrix.tolist()})
+            rows.append(
+                {
+                    "source": source,
+                    "variant": variant,
+                    "seed": seed,
+                    "run": f"{source}-{variant}-seed{seed}",
+                    "accuracy": 0.9 - 0.1 * i + 0.01 * seed,
+                    "f1": 0.8 - 0.1 * i + 0.02 * seed,
+                    "per_class_f1": rng.uniform(size=10).tolist(),
+                    "confusion_matrix": matrix.tolist(),
+                }
+            )
     summary = summarize(rows, "test")
     (root / RETRAIN_FILE).write_text(json.dumps(summary))
     return summary
@@ -91,8 +101,10 @@ def table_rows(body: str) -> list[list[str]]:
 
 
 def last_epochs(root: Path) -> list[int]:
-    return [max(json.loads(line)["epoch"] for line in p.read_text().splitlines() if line.strip())
-            for p in (root / "tune").glob("*/result.json")]
+    return [
+        max(json.loads(line)["epoch"] for line in p.read_text().splitlines() if line.strip())
+        for p in (root / "tune").glob("*/result.json")
+    ]
 
 
 @pytest.mark.ray
@@ -102,7 +114,11 @@ def test_report_of_a_finished_search(experiment, tmp_path):
     fused, image_only, audio_only = write_retrained(root, best)["configs"]
     text = report(root)
     assert set(re.findall(r"\]\((figures/\w+\.png)\)", text)) == {
-        "figures/learning_curves.png", "figures/rungs.png", "figures/importance.png", "figures/confusion.png"}
+        "figures/learning_curves.png",
+        "figures/rungs.png",
+        "figures/importance.png",
+        "figures/confusion.png",
+    }
     # the leaderboard is rebuilt, retrained configs first, and its top is in the report
     leaderboard = search_trials(root)
     assert [r["rank"] for r in json.loads((root / "leaderboard.json").read_text())] == ["retrained"] * 3 + [1, 2]
@@ -116,7 +132,9 @@ def test_report_of_a_finished_search(experiment, tmp_path):
     assert set(importance) == {"model.fusion.name", "train.lr"}, text
     assert sum(importance.values()) == pytest.approx(1, abs=1e-3)
     # the retrained table, the ablation and the confusion matrix come from retrain.json
-    assert [row[1] for row in table_rows(section(text, "Retrained"))] == [f"retrained {v}, 2 seed(s)" for v in ("fused", *ABLATIONS)]
+    assert [row[1] for row in table_rows(section(text, "Retrained"))] == [
+        f"retrained {v}, 2 seed(s)" for v in ("fused", *ABLATIONS)
+    ]
     ablation = table_rows(section(text, "Modality ablation"))
     assert [row[0] for row in ablation] == [f"fused ({leaderboard['hp.model.fusion.name'][0]})", "image_only", "audio_only"]
     assert ablation[1][1] == f"{image_only['f1_mean']:.4f} ± {image_only['f1_std']:.4f}"
@@ -185,11 +203,16 @@ def test_the_rebuilt_study_has_each_trials_own_parameters_and_distributions():
 
 
 def test_a_conditional_parameter_is_assessed_among_the_trials_where_it_exists():
-    spec = load_spec(SMOKE, {"space": {
-        "model.fusion.name": {"choice": ["concat", "add"]},
-        "model.fusion.dim": {"choice": [8, 16], "when": {"model.fusion.name": "add"}},
-        "train.lr": {"loguniform": [1e-3, 1e-2]},
-    }})
+    spec = load_spec(
+        SMOKE,
+        {
+            "space": {
+                "model.fusion.name": {"choice": ["concat", "add"]},
+                "model.fusion.dim": {"choice": [8, 16], "when": {"model.fusion.name": "add"}},
+                "train.lr": {"loguniform": [1e-3, 1e-2]},
+            }
+        },
+    )
     rng = np.random.default_rng(0)
     results = []
     for _ in range(24):

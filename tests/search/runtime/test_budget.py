@@ -1,4 +1,5 @@
 """The search budget as Tune drives it: a fake clock, crafted epoch results, trials started and ended as Tune would."""
+
 from __future__ import annotations
 
 import itertools
@@ -28,7 +29,9 @@ def epoch(number: int, seconds: float) -> dict[str, float]:
     return {"epoch": number, "seconds": seconds, "sample_epochs": 1000 * seconds}
 
 
-def simulate(budget: ComputeBudget, trials: list[list[float]], slots: int, announce: bool = True, startup_s: float = 0.5) -> float:
+def simulate(
+    budget: ComputeBudget, trials: list[list[float]], slots: int, announce: bool = True, startup_s: float = 0.5
+) -> float:
     """Runs ``trials`` (each its epochs' seconds; it ends after them, as ASHA would stop it), ``slots`` at a time, as
     Tune does: a trial starts when a slot is free, reports each epoch to the budget and stops when the budget says
     so; the search ends when ``stop_all`` says so, and epochs then in progress are never reported.

@@ -1,4 +1,5 @@
 """Cluster problems found once Ray is involved: one clear line, exit code 2, nothing left behind."""
+
 from __future__ import annotations
 
 import time
@@ -14,14 +15,18 @@ from tests.helpers import ROOT, TrackedCommand
 SMOKE = ROOT / "spaces" / "smoke.yaml"
 
 
-@pytest.mark.parametrize(("address", "expected"), [
-    (f"127.0.0.1:{free_port()}", "no Ray cluster answers there"),
-    ("not-an-address", "expected 'auto' or HOST:PORT"),
-])
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        (f"127.0.0.1:{free_port()}", "no Ray cluster answers there"),
+        ("not-an-address", "expected 'auto' or HOST:PORT"),
+    ],
+)
 def test_address_of_an_absent_cluster_fails_fast(tmp_path, address, expected):
     start = time.monotonic()
-    cmd = TrackedCommand("search.run", str(SMOKE), "--results", str(tmp_path / "results"), "--address", address,
-                         log=tmp_path / "log")
+    cmd = TrackedCommand(
+        "search.run", str(SMOKE), "--results", str(tmp_path / "results"), "--address", address, log=tmp_path / "log"
+    )
     assert cmd.wait(timeout=60) == 2
     assert time.monotonic() - start < 30  # ray.init alone waits a minute or more
     lines = [line for line in cmd.output().splitlines() if line.startswith("error:")]

@@ -1,4 +1,5 @@
 """The quiet console: the search's lines on the terminal, Ray's (Python prints, log records, C++ writes) in the log."""
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """A trial's driver (search.runtime.tuner.make_driver), as Ray ships it to the trial's process: it resolves the trial's
 config there without importing torch, which would cost every trial seconds of CPU and hundreds of MiB."""
+
 from __future__ import annotations
 
 import json
@@ -25,16 +26,25 @@ print(json.dumps({"torch": "torch" in sys.modules, "config": config}))
 
 
 def load_in_fresh_process(driver, sampled: dict) -> dict:
-    proc = subprocess.run([sys.executable, "-c", LOAD, json.dumps(sampled)], input=cloudpickle.dumps(driver),
-                          capture_output=True, cwd=ROOT, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", LOAD, json.dumps(sampled)],
+        input=cloudpickle.dumps(driver),
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     return json.loads(proc.stdout.decode().splitlines()[-1])
 
 
-@pytest.mark.parametrize("space, sampled", [
-    ("smoke.yaml", {"sampled": {"model.fusion.name": "add", "train.lr": 0.01}}),
-    ("seeds.yaml", {"preset": "report1_c", "train.seed": 1}),
-])
+@pytest.mark.parametrize(
+    "space, sampled",
+    [
+        ("smoke.yaml", {"sampled": {"model.fusion.name": "add", "train.lr": 0.01}}),
+        ("seeds.yaml", {"preset": "report1_c", "train.seed": 1}),
+    ],
+)
 def test_a_search_trials_driver_resolves_its_config_without_torch(tmp_path: Path, space: str, sampled: dict):
     spec = load_spec(SPACES / space)
     loaded = load_in_fresh_process(make_driver(spec, None, tmp_path, use_gpu=False, gpus=0.0), sampled)

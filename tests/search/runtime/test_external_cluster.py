@@ -1,5 +1,6 @@
 """A search joins a separately started two-node cluster (`ray start --head`, then `ray start --address`,
 as README's cluster section says), places trials on both nodes and leaves the cluster as it found it."""
+
 from __future__ import annotations
 
 import json
@@ -20,15 +21,29 @@ from tests.helpers import ROOT, TrackedCommand
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 SMOKE = str(ROOT / "spaces" / "smoke.yaml")
-RAY_START = ("ray.scripts.scripts", "start", "--num-cpus", "1", "--node-ip-address", "127.0.0.1", "--block",
-             "--disable-usage-stats")
+RAY_START = (
+    "ray.scripts.scripts",
+    "start",
+    "--num-cpus",
+    "1",
+    "--node-ip-address",
+    "127.0.0.1",
+    "--block",
+    "--disable-usage-stats",
+)
 
 
 def node_ports() -> list[str]:
     """Free ports for what each node listens on: several nodes share this machine."""
-    return [f"--{name}={free_port()}" for name in (
-        "dashboard-agent-listen-port", "dashboard-agent-grpc-port", "metrics-export-port", "runtime-env-agent-port",
-    )]
+    return [
+        f"--{name}={free_port()}"
+        for name in (
+            "dashboard-agent-listen-port",
+            "dashboard-agent-grpc-port",
+            "metrics-export-port",
+            "runtime-env-agent-port",
+        )
+    ]
 
 
 def wait_for_nodes(address: str, env: dict[str, str], count: int, timeout_s: float = 120) -> None:
@@ -43,7 +58,9 @@ def wait_for_nodes(address: str, env: dict[str, str], count: int, timeout_s: flo
 
 
 def run_python(script: str, env: dict[str, str]) -> str:
-    proc = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=120, env={**os.environ, **env})
+    proc = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=120, env={**os.environ, **env}
+    )
     return proc.stdout
 
 
@@ -54,9 +71,18 @@ def two_node_cluster(tmp_path) -> Iterator[tuple[str, dict[str, str]]]:
     port = free_port()
     address = f"127.0.0.1:{port}"
     temp_dir = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
-    head = TrackedCommand(*RAY_START, "--head", f"--port={port}", "--dashboard-host=127.0.0.1",
-                          f"--dashboard-port={free_port()}", f"--ray-client-server-port={free_port()}",
-                          f"--temp-dir={temp_dir}", *node_ports(), log=tmp_path / "head.log", env=env)
+    head = TrackedCommand(
+        *RAY_START,
+        "--head",
+        f"--port={port}",
+        "--dashboard-host=127.0.0.1",
+        f"--dashboard-port={free_port()}",
+        f"--ray-client-server-port={free_port()}",
+        f"--temp-dir={temp_dir}",
+        *node_ports(),
+        log=tmp_path / "head.log",
+        env=env,
+    )
     nodes = [head]
     try:
         deadline = time.monotonic() + 60
@@ -81,8 +107,20 @@ def test_a_search_joins_a_separately_started_cluster_and_uses_both_nodes(two_nod
     address, env = two_node_cluster
     space = tmp_path / "smoke.yaml"  # without retraining: the search's placement is under test
     space.write_text(yaml.safe_dump({**yaml.safe_load(Path(SMOKE).read_text()), "retrain": {"top_k": 0}}))
-    driver = TrackedCommand("search.run", str(space), "--address", address, "--results", str(tmp_path),
-                            "--num-samples", "3", "--max-epochs", "2", log=tmp_path / "search.log", env=env)
+    driver = TrackedCommand(
+        "search.run",
+        str(space),
+        "--address",
+        address,
+        "--results",
+        str(tmp_path),
+        "--num-samples",
+        "3",
+        "--max-epochs",
+        "2",
+        log=tmp_path / "search.log",
+        env=env,
+    )
     assert driver.wait(timeout=500) == 0, driver.output()
     assert not driver.left_behind()  # the cluster is not the driver's: it starts no process of its own
     root = tmp_path / "smoke"
@@ -90,6 +128,8 @@ def test_a_search_joins_a_separately_started_cluster_and_uses_both_nodes(two_nod
     assert len(nodes) == 2
     assert len(list((root / "tune").glob("*/result.json"))) == 3
     # the cluster lives on, with every CPU free again
-    script = (f"import ray; ray.init(address={address!r}); "
-              "print(ray.available_resources().get('CPU'), ray.cluster_resources().get('CPU'))")
+    script = (
+        f"import ray; ray.init(address={address!r}); "
+        "print(ray.available_resources().get('CPU'), ray.cluster_resources().get('CPU'))"
+    )
     assert run_python(script, env).split() == ["2.0", "2.0"]

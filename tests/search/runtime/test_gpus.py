@@ -1,4 +1,5 @@
 """How many GPUs each Train worker asks for: the ``gpus_per_worker: auto`` rule of README's GPU paragraph."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,11 +11,14 @@ MODEL = {"model": {"image": {"name": "mlp"}, "audio": {"name": "mlp"}, "fusion":
 
 
 def spec(workers: int = 1, gpus: float | str = "auto", concurrent: int = 4) -> SearchSpec:
-    return parse_spec({
-        "search": {"max_concurrent_trials": concurrent},
-        "resources": {"workers_per_trial": workers, "gpus_per_worker": gpus},
-        "fixed": MODEL,
-    }, "test")
+    return parse_spec(
+        {
+            "search": {"max_concurrent_trials": concurrent},
+            "resources": {"workers_per_trial": workers, "gpus_per_worker": gpus},
+            "fixed": MODEL,
+        },
+        "test",
+    )
 
 
 @pytest.mark.parametrize("workers", [1, 2, 4])
@@ -28,14 +32,17 @@ def test_auto_gives_each_worker_of_a_multi_worker_trial_a_whole_gpu(workers, clu
     assert gpus_per_worker(spec(workers, concurrent=8), cluster_gpus) == 1.0
 
 
-@pytest.mark.parametrize("concurrent, cluster_gpus, share", [
-    (8, 1, 1 / 8),  # fusion.yaml on one GPU: all 8 trials at once
-    (4, 1, 1 / 4),
-    (3, 2, 1 / 2),  # 2 trials on one GPU, 1 on the other: a share never spans two GPUs
-    (8, 2, 1 / 4),
-    (2, 4, 1.0),  # never more than one GPU per trial
-    (1, 1, 1.0),
-])
+@pytest.mark.parametrize(
+    "concurrent, cluster_gpus, share",
+    [
+        (8, 1, 1 / 8),  # fusion.yaml on one GPU: all 8 trials at once
+        (4, 1, 1 / 4),
+        (3, 2, 1 / 2),  # 2 trials on one GPU, 1 on the other: a share never spans two GPUs
+        (8, 2, 1 / 4),
+        (2, 4, 1.0),  # never more than one GPU per trial
+        (1, 1, 1.0),
+    ],
+)
 def test_auto_packs_max_concurrent_one_worker_trials_on_the_clusters_gpus(concurrent, cluster_gpus, share):
     assert gpus_per_worker(spec(1, concurrent=concurrent), cluster_gpus) == pytest.approx(share)
 

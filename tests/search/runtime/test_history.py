@@ -1,5 +1,6 @@
 """KeepTrialHistory: a resumed trial's reported epochs survive Tune's copy of its staging file, which for a
 distributed trial (no Tune checkpoint) starts empty. The end-to-end resume test runs in-process trials."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace

@@ -1,5 +1,6 @@
 """Trials that train in their Tune trial's process (search.runtime.trial_session): Tune reuses the process for the next
 trial, which must inherit nothing from the one before, and the data is read from the object store once."""
+
 from __future__ import annotations
 
 import json

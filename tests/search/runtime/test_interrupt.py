@@ -1,5 +1,6 @@
 """Ctrl-C, then SIGTERM, during a search: each a clean stop (exit 130, then 143, the resume command printed, no
 Ray process left, a quiet console), then --resume finishes the same experiment, again leaving no process behind."""
+
 from __future__ import annotations
 
 import json
@@ -46,7 +47,10 @@ def test_ctrl_c_and_sigterm_stop_cleanly_and_resume_finishes_the_experiment(tmp_
     assert first.wait(timeout=120) == 130, first.output()
     out = first.output()
     assert "Traceback" not in out
-    assert f"interrupted: results so far in {root}; continue with: python -m search.run {space} --name smoke --results {tmp_path} --resume" in out
+    assert (
+        f"interrupted: results so far in {root}; continue with: python -m search.run {space} --name smoke --results {tmp_path} --resume"
+        in out
+    )
     assert_quiet(out, root)
     assert not first.left_behind()
     # what finished is on the leaderboard; an interrupted search is not retrained

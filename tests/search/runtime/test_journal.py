@@ -1,4 +1,5 @@
 """The Optuna journal: the trials of a define-by-run space as Optuna knows them, and its agreement with the leaderboard."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """The one place a Tuner is built (search and retraining alike): trials named by id in storage/tune/, their
 placement groups released, the caller's callbacks and budgets kept. Builds it only: no Ray is started."""
+
 from __future__ import annotations
 
 import ray
@@ -14,8 +15,15 @@ def driver(config: dict) -> None:
 
 
 def test_a_tuner_stores_its_trials_under_tune_and_releases_their_placement_groups(tmp_path):
-    tuner = make_tuner(driver, tmp_path, {"run": tune.grid_search(["a", "b"])}, resources={"CPU": 0, "memory": 1 << 26},
-                       in_process=False, max_failures=2, max_concurrent_trials=1)
+    tuner = make_tuner(
+        driver,
+        tmp_path,
+        {"run": tune.grid_search(["a", "b"])},
+        resources={"CPU": 0, "memory": 1 << 26},
+        in_process=False,
+        max_failures=2,
+        max_concurrent_trials=1,
+    )
     run, cfg = tuner._local_tuner._run_config, tuner._local_tuner._tune_config
     assert (run.name, run.storage_path, run.failure_config.max_failures) == ("tune", str(tmp_path), 2)
     assert [type(c) for c in run.callbacks] == [ReleaseTrainResources]
@@ -27,8 +35,19 @@ def test_a_tuner_stores_its_trials_under_tune_and_releases_their_placement_group
 def test_a_search_adds_its_callbacks_and_tune_settings(tmp_path):
     history = KeepTrialHistory()
     keep = tune.CheckpointConfig(num_to_keep=1)
-    tuner = make_tuner(driver, tmp_path, {}, resources={"CPU": 1}, in_process=True, checkpoint_config=keep, max_failures=0,
-                       callbacks=[history], metric="val_f1", mode="max", num_samples=3)
+    tuner = make_tuner(
+        driver,
+        tmp_path,
+        {},
+        resources={"CPU": 1},
+        in_process=True,
+        checkpoint_config=keep,
+        max_failures=0,
+        callbacks=[history],
+        metric="val_f1",
+        mode="max",
+        num_samples=3,
+    )
     run, cfg = tuner._local_tuner._run_config, tuner._local_tuner._tune_config
     assert cfg.reuse_actors and run.checkpoint_config is keep  # in-process trials: Tune reuses them and keeps their checkpoints
     assert run.callbacks[0] is history and isinstance(run.callbacks[-1], ReleaseTrainResources)

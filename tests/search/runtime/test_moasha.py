@@ -1,4 +1,5 @@
 """The multi-objective ASHA scheduler, driven with crafted results (no Ray cluster)."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -38,7 +39,9 @@ def test_a_trial_is_judged_once_per_rung_and_stops_at_max_t() -> None:
     scheduler = MultiObjectiveASHA(OBJECTIVES, **RUNGS)
     decisions(scheduler, ARRIVALS)
     trial = SimpleNamespace(trial_id="big2")  # stopped at epoch 1; a late report at that rung is not judged again
-    assert scheduler.on_trial_result(None, trial, {"epoch": 1, "val_robust_f1": 0.1, "latency_ms": 9.0}) == TrialScheduler.CONTINUE
+    assert (
+        scheduler.on_trial_result(None, trial, {"epoch": 1, "val_robust_f1": 0.1, "latency_ms": 9.0}) == TrialScheduler.CONTINUE
+    )
     # Epoch 2: the second rung, empty so far: the first trial there goes on.
     assert decisions(scheduler, [("small", 0.95, 0.5)], epoch=2)["small"] == TrialScheduler.CONTINUE
     assert decisions(scheduler, [("small", 0.96, 0.5)], epoch=4)["small"] == TrialScheduler.STOP  # max_t
@@ -48,7 +51,9 @@ def test_a_trial_is_judged_once_per_rung_and_stops_at_max_t() -> None:
 def test_results_without_comparable_values_are_not_recorded(result: dict) -> None:
     scheduler = MultiObjectiveASHA(OBJECTIVES, **{**RUNGS, "grace_period": 1})
     trial = SimpleNamespace(trial_id="x")
-    assert scheduler.on_trial_result(None, trial, {**result, "epoch": 1} if "epoch" in result else result) == TrialScheduler.CONTINUE
+    assert (
+        scheduler.on_trial_result(None, trial, {**result, "epoch": 1} if "epoch" in result else result) == TrialScheduler.CONTINUE
+    )
     assert all(not recorded for _, recorded in scheduler._rungs)
 
 

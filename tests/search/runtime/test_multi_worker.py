@@ -1,4 +1,5 @@
 """Trials with several Ray Train workers (DistributedDataParallel over gloo), searched and retrained for real."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,12 @@ SPACE = {
     "resources": {"workers_per_trial": 2, "cpus_per_worker": 1, "gpus_per_worker": "auto"},
     "retrain": {"top_k": 1, "seeds": 1, "ablation": False},
     "fixed": {
-        "model": {"image": {"name": "mlp", "fc": [64]}, "audio": {"name": "mlp", "fc": [64]},
-                  "fusion": {"name": "concat"}, "head": {"hidden": [32]}},
+        "model": {
+            "image": {"name": "mlp", "fc": [64]},
+            "audio": {"name": "mlp", "fc": [64]},
+            "fusion": {"name": "concat"},
+            "head": {"hidden": [32]},
+        },
         "train": {"batch_size": BATCH, "lr": 3.0e-3},
     },
     "presets": {"mlp": {}},  # one trial (seed 0), whatever a sampler would draw

@@ -1,4 +1,5 @@
 """A real, tiny multi-objective search under a limit: the infeasible trial, the front, the exports."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,12 @@ def test_multi_objective_search_with_a_limit(ray_cluster, tmp_path):
     raw = yaml.safe_load(Path(SMOKE).read_text())
     raw["name"] = "pareto"
     # One trial per fusion (presets: what a sampler draws varies between runs); Optuna's side: test_objectives.py
-    raw["search"] = {"objectives": {"val_f1": "max", "latency_ms": "min"}, "constraints": {"params": LIMIT},
-                     "num_samples": 1, "max_concurrent_trials": 2}
+    raw["search"] = {
+        "objectives": {"val_f1": "max", "latency_ms": "min"},
+        "constraints": {"params": LIMIT},
+        "num_samples": 1,
+        "max_concurrent_trials": 2,
+    }
     raw["scheduler"] = {"name": "asha", "max_t": 2, "grace_period": 1, "reduction_factor": 2}
     raw["retrain"] = {"top_k": 2, "seeds": 1, "ablation": False, "export": "front"}
     del raw["space"]
@@ -34,7 +39,9 @@ def test_multi_objective_search_with_a_limit(ray_cluster, tmp_path):
     assert gated.sum() == 1 and len(table) == 3
     # a model over the limit is measured, never trained, and listed with why
     for row in table[gated].itertuples():
-        assert row.status == f"infeasible: params {int(row.params):,} > {LIMIT:,}" and row.epochs == 0  # (read as floats: retrained rows have none)
+        assert (
+            row.status == f"infeasible: params {int(row.params):,} > {LIMIT:,}" and row.epochs == 0
+        )  # (read as floats: retrained rows have none)
         reported = [json.loads(line) for line in (root / "tune" / row.trial_id / "result.json").read_text().splitlines()]
         assert [r["epoch"] for r in reported] == [0]
     # every other trial trained, reporting every objective; the leaderboard has a column for each
@@ -45,13 +52,17 @@ def test_multi_objective_search_with_a_limit(ray_cluster, tmp_path):
     assert all(f" {c} " in header for c in ("front", "val_f1", "latency_ms", "params"))
     # pareto.csv: the feasible non-dominated trials, with every objective
     front = pd.read_csv(root / "pareto.csv")
-    assert set(front["trial_id"]) == set(table[table["front"] == 1]["trial_id"]) and set(front["trial_id"]) <= set(trained["trial_id"])
+    assert set(front["trial_id"]) == set(table[table["front"] == 1]["trial_id"]) and set(front["trial_id"]) <= set(
+        trained["trial_id"]
+    )
     assert {"val_f1", "latency_ms"} <= set(front.columns)
     assert "![Pareto front](figures/pareto.png)" in (root / "report.md").read_text()
     # retrained: members of the front, best val_f1 first (best/), each exported under pareto/
     retrained = json.loads((root / "retrain.json").read_text())
     sources = [g["source"] for g in retrained["configs"]]
-    assert set(sources) <= set(front["trial_id"]) and sources[0] == front.sort_values("val_f1", ascending=False)["trial_id"].iloc[0]
+    assert (
+        set(sources) <= set(front["trial_id"]) and sources[0] == front.sort_values("val_f1", ascending=False)["trial_id"].iloc[0]
+    )
     assert json.loads((root / "best" / "metrics.json").read_text())["source_trial"] == sources[0]
     for source in sources:
         assert (root / "pareto" / source / "model.ts").is_file()

@@ -1,4 +1,5 @@
 """The progress view: counts, the best trial so far, and a remaining-time estimate that honours the budgets."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace

@@ -1,5 +1,6 @@
 """Canaries of search.runtime.ray_workarounds: each fails when a Ray upgrade changes what a workaround relies
 on (a private name, a signature, a file name). Then revisit the workaround: drop it if Ray fixed the issue."""
+
 from __future__ import annotations
 
 import inspect

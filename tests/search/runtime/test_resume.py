@@ -1,4 +1,5 @@
 """Kill the driver of a running search with SIGKILL, then --resume it: nothing completed is lost."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """retrain.json's spread over seeds: the sample std (as the benchmark's), and the file says so."""
+
 from __future__ import annotations
 
 import statistics
@@ -10,8 +11,19 @@ from search.runtime.retrain import summarize
 
 
 def rows(f1s: list[float]) -> list[dict]:
-    return [{"source": "t1", "variant": "fused", "seed": s, "run": f"t1-fused-seed{s}", "accuracy": f1 + 0.05, "f1": f1,
-             "per_class_f1": [f1] * 10, "confusion_matrix": [[0] * 10] * 10} for s, f1 in enumerate(f1s)]
+    return [
+        {
+            "source": "t1",
+            "variant": "fused",
+            "seed": s,
+            "run": f"t1-fused-seed{s}",
+            "accuracy": f1 + 0.05,
+            "f1": f1,
+            "per_class_f1": [f1] * 10,
+            "confusion_matrix": [[0] * 10] * 10,
+        }
+        for s, f1 in enumerate(f1s)
+    ]
 
 
 def test_the_summary_reports_the_sample_std_and_says_so():

@@ -1,6 +1,7 @@
 """End-to-end searches on a real (two-node, one machine) Ray cluster: ASHA, no leak, faults, placement, on both
 ways a one-worker trial runs: in its Tune trial's process (the default) and as a distributed Train run
 (``resources.distributed: true``), whose placement groups, checkpoints and retries are Train's."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,6 @@ from tests.helpers import (
 )
 
 pytestmark = pytest.mark.ray
-
-
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -88,7 +87,9 @@ def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cl
         "p = m(torch.from_numpy(test.images), torch.from_numpy(test.audio)).argmax(1).numpy(); "
         "print(json.dumps(float((p == test.labels).mean())))"
     )
-    proc = subprocess.run([sys.executable, "-c", script, str(root / "best" / "model.ts")], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(root / "best" / "model.ts")], capture_output=True, text=True, cwd=ROOT
+    )
     assert proc.returncode == 0, proc.stderr
     # (float32 vs float64 division: 1e-6 is far below one sample, 1/360)
     assert json.loads(proc.stdout.splitlines()[-1]) == pytest.approx(exported["accuracy"], abs=1e-6)
@@ -114,16 +115,24 @@ def one_trial_per_fusion(tmp_path: Path, fusions: tuple[str, ...] = ("late", "ad
 
 # A distributed trial is retried from its Train run's checkpoints, its Train worker killed: the trials that
 # succeed on a retry. Giving up after the last retry is Tune's, whichever the path.
-@pytest.mark.parametrize("path, fusions", [("in_process", ("late", "add", "gated", "concat")), ("distributed", ("late", "add"))], ids=PATHS)
-def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the_search_goes_on(ray_cluster, tmp_path, path, fusions):
+@pytest.mark.parametrize(
+    "path, fusions", [("in_process", ("late", "add", "gated", "concat")), ("distributed", ("late", "add"))], ids=PATHS
+)
+def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the_search_goes_on(
+    ray_cluster, tmp_path, path, fusions
+):
     # at epoch 2: the `late` trial raises once; the `add` trial's worker process (in-process: its Tune trial's)
     # is killed once; the `gated` trial raises on every attempt; the `concat` trial runs out of memory on every attempt
-    ray_cluster.fault_file.write_text(json.dumps([
-        {"at_epoch": 2, "times": 1, "match": {"model.fusion.name": "late"}},
-        {"at_epoch": 2, "times": 1, "kind": "kill", "match": {"model.fusion.name": "add"}},
-        {"at_epoch": 2, "times": -1, "match": {"model.fusion.name": "gated"}},
-        {"at_epoch": 2, "times": -1, "kind": "oom", "match": {"model.fusion.name": "concat"}},
-    ]))
+    ray_cluster.fault_file.write_text(
+        json.dumps(
+            [
+                {"at_epoch": 2, "times": 1, "match": {"model.fusion.name": "late"}},
+                {"at_epoch": 2, "times": 1, "kind": "kill", "match": {"model.fusion.name": "add"}},
+                {"at_epoch": 2, "times": -1, "match": {"model.fusion.name": "gated"}},
+                {"at_epoch": 2, "times": -1, "kind": "oom", "match": {"model.fusion.name": "concat"}},
+            ]
+        )
+    )
     try:
         assert main([on_path(one_trial_per_fusion(tmp_path, fusions), path, tmp_path), "--results", str(tmp_path / "out")]) == 0
     finally:
@@ -145,14 +154,17 @@ def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the
             assert by_fusion[fusion]["error"].str.contains(error).all()
 
 
-@pytest.mark.parametrize("path, key, limit, overrun", [
-    # a new trial's first epoch counts as the median first epoch seen: in seconds it may be longer by one epoch at most
-    ("in_process", "compute_budget_s", 1.0, 1),
-    # every epoch of the demo data is the same work (about 1,440 sample-epochs): the cap holds exactly
-    ("in_process", "budget_sample_epochs", 8000, 0),
-    # distributed trials that the budget stops before their first report leave placement groups to free
-    ("distributed", "compute_budget_s", 1.0, 1),
-])
+@pytest.mark.parametrize(
+    "path, key, limit, overrun",
+    [
+        # a new trial's first epoch counts as the median first epoch seen: in seconds it may be longer by one epoch at most
+        ("in_process", "compute_budget_s", 1.0, 1),
+        # every epoch of the demo data is the same work (about 1,440 sample-epochs): the cap holds exactly
+        ("in_process", "budget_sample_epochs", 8000, 0),
+        # distributed trials that the budget stops before their first report leave placement groups to free
+        ("distributed", "compute_budget_s", 1.0, 1),
+    ],
+)
 def test_a_budget_ends_the_search_once_its_epochs_add_up_to_it(ray_cluster, tmp_path, path, key, limit, overrun):
     space = Path(on_path(space_without_early_stopping(tmp_path), path, tmp_path))
     raw = yaml.safe_load(space.read_text())
@@ -163,7 +175,12 @@ def test_a_budget_ends_the_search_once_its_epochs_add_up_to_it(ray_cluster, tmp_
 
     root = tmp_path / "out" / "smoke"
     unit = UNITS[key].key
-    spent = [json.loads(line)[unit] for f in (root / "tune").glob("*/result.json") for line in f.read_text().splitlines() if line.strip()]
+    spent = [
+        json.loads(line)[unit]
+        for f in (root / "tune").glob("*/result.json")
+        for line in f.read_text().splitlines()
+        if line.strip()
+    ]
     assert len(search_trials(root)) < 40  # demo epochs are short: the budget, not the count, ended it
     # it ended with no room left for the epochs of the two trials in flight
     assert limit - 2 * max(spent) < sum(spent) <= limit + overrun * max(spent)

@@ -2,6 +2,7 @@
 own, listen on 127.0.0.1 only; the search's dashboard refuses requests without the cluster's token (token
 authentication kept). Clusters started with `ray start` listen on every interface in Ray 2.60; `make
 test` runs the suite in a network namespace with nothing but loopback (tests/loopback_only.sh)."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -50,8 +51,12 @@ with ray_cluster(None):
 
 
 def external_addresses() -> list[str]:
-    return [a.address for addrs in psutil.net_if_addrs().values() for a in addrs
-            if a.family == socket.AF_INET and not a.address.startswith("127.")]
+    return [
+        a.address
+        for addrs in psutil.net_if_addrs().values()
+        for a in addrs
+        if a.family == socket.AF_INET and not a.address.startswith("127.")
+    ]
 
 
 def is_loopback(address: str) -> bool:
@@ -83,10 +88,14 @@ def test_the_test_session_cluster_listens_on_loopback_only(ray_cluster):
     assert all(is_loopback(a) for a in listening), listening
 
 
-@pytest.mark.skipif(os.environ.get("AVSEARCH_LOOPBACK_ONLY") != "1",
-                    reason="not in a loopback-only network namespace (`make test` runs the suite in one where it can)")
+@pytest.mark.skipif(
+    os.environ.get("AVSEARCH_LOOPBACK_ONLY") != "1",
+    reason="not in a loopback-only network namespace (`make test` runs the suite in one where it can)",
+)
 def test_the_suite_runs_where_no_other_machine_can_reach_it(ray_cluster):
     # Sockets bound to a wildcard address (as `ray start` nodes bind theirs) accept on every interface
     # there is: here, loopback alone.
-    interfaces = {a.address for addrs in psutil.net_if_addrs().values() for a in addrs if a.family in (socket.AF_INET, socket.AF_INET6)}
+    interfaces = {
+        a.address for addrs in psutil.net_if_addrs().values() for a in addrs if a.family in (socket.AF_INET, socket.AF_INET6)
+    }
     assert interfaces and all(is_loopback(a) for a in interfaces), interfaces

@@ -1,4 +1,5 @@
 """Searchers and schedulers by name: the registries, the grid, and each searcher driven as Tune drives it."""
+
 from __future__ import annotations
 
 import itertools
@@ -42,8 +43,11 @@ def write_space(tmp_path: Path, searcher: str, scheduler: str = "asha") -> Path:
     """The space for ``searcher``: a grid has no continuous parameter and runs as many trials as it has points."""
     grid = searcher == "grid"
     path = tmp_path / f"{searcher}.yaml"
-    path.write_text(SPACE.format(n="" if grid else ", num_samples: 8", searcher=searcher, scheduler=scheduler,
-                                 continuous="" if grid else CONTINUOUS))
+    path.write_text(
+        SPACE.format(
+            n="" if grid else ", num_samples: 8", searcher=searcher, scheduler=scheduler, continuous="" if grid else CONTINUOUS
+        )
+    )
     return path
 
 
@@ -107,7 +111,7 @@ def test_each_scheduler_counts_epochs(tmp_path, name):
 # trials; HyperBand pausing and resuming our trials; the median rule; a model-based sampler in Tune's loop.
 REAL = {
     ("grid", "hyperband"): "  model.fusion.name: {choice: [concat, hybrid]}\n"
-                           "  model.head.dropout: {quniform: [0.0, 0.1, 0.1], when: {model.fusion.name: concat}}\n",
+    "  model.head.dropout: {quniform: [0.0, 0.1, 0.1], when: {model.fusion.name: concat}}\n",
     ("gp", "median"): "  model.fusion.name: {choice: [concat, hybrid]}\n  train.lr: {loguniform: [1.0e-3, 1.0e-2]}\n",
 }
 
@@ -123,8 +127,13 @@ def test_a_real_search(ray_cluster, tmp_path, searcher, scheduler):
     raw = yaml.safe_load((SPACES / "smoke.yaml").read_text())
     raw["searcher"] = {"name": searcher, "n_startup_trials": 1, "seed": 0}
     raw["scheduler"] = {"name": scheduler, "max_t": 2, "grace_period": 1, "reduction_factor": 2}
-    raw["search"] = {"metric": "val_f1", "mode": "max", "max_concurrent_trials": 2, "max_failures": 1,
-                     **({} if searcher == "grid" else {"num_samples": 3})}
+    raw["search"] = {
+        "metric": "val_f1",
+        "mode": "max",
+        "max_concurrent_trials": 2,
+        "max_failures": 1,
+        **({} if searcher == "grid" else {"num_samples": 3}),
+    }
     raw["retrain"] = {"top_k": 0}
     raw["space"] = yaml.safe_load(REAL[searcher, scheduler])
     path = tmp_path / "space.yaml"

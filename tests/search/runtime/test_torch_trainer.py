@@ -1,6 +1,7 @@
 """A trial's Train run (search.runtime.torch_trainer): one worker runs without a torch.distributed group, several share
 one; neither starts a Ray Data actor, and the placement-group cleaner polls quicker. The callbacks are Train's
 private ones, so a Ray upgrade that changes them fails here."""
+
 from __future__ import annotations
 
 import json
@@ -38,7 +39,8 @@ def run(tmp_path: Path, workers: int) -> tuple[object, dict[int, int | None], se
     out = tmp_path / f"w{workers}"
     out.mkdir()
     trainer = make_trainer(
-        record_process_group, {"out": str(out)},
+        record_process_group,
+        {"out": str(out)},
         scaling_config=ray.train.ScalingConfig(num_workers=workers, resources_per_worker={"CPU": 1}),
         run_config=ray.train.RunConfig(name=f"lean{workers}", storage_path=str(tmp_path)),
     )

@@ -7,6 +7,7 @@ its log and stays up without its HTTP service (ray/dashboard/agent.py), which a 
 placement-group cleaner's State API is the dashboard's, on a port of each cluster's own). Slow tier:
 `pytest -m long`; `bench/two_searches.py` prints the same run's figures.
 """
+
 from __future__ import annotations
 
 import time
@@ -39,8 +40,19 @@ def side_by_side(tmp: Path, trials: int = 4, epochs: int = 4, gap_s: float = 3.0
     (tmp / "smoke.yaml").write_text(yaml.safe_dump(space))
     runs, started = {}, {}
     for name in ("first", "second"):
-        runs[name] = TrackedCommand("search.run", str(tmp / "smoke.yaml"), "--name", name, "--results", str(tmp),
-                                    "--num-samples", str(trials), "--max-epochs", str(epochs), log=tmp / f"{name}.log")
+        runs[name] = TrackedCommand(
+            "search.run",
+            str(tmp / "smoke.yaml"),
+            "--name",
+            name,
+            "--results",
+            str(tmp),
+            "--num-samples",
+            str(trials),
+            "--max-epochs",
+            str(epochs),
+            log=tmp / f"{name}.log",
+        )
         started[name] = time.monotonic()
         time.sleep(gap_s)
     out = []

@@ -1,4 +1,5 @@
 """``search.run --dry-run``: the space, sampled configs, one trial's resources and a cost estimate, with no Ray."""
+
 from __future__ import annotations
 
 import subprocess
@@ -16,7 +17,11 @@ def test_dry_run_prints_the_space_samples_resources_and_estimate_and_starts_no_r
     results = tmp_path / "results"
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, "spaces/smoke.yaml", "--results", str(results), "--dry-run"],
-        check=False, cwd=ROOT, capture_output=True, text=True, timeout=300,
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
@@ -32,7 +37,14 @@ def test_dry_run_prints_the_space_samples_resources_and_estimate_and_starts_no_r
 def test_dry_run_refuses_a_bad_space_with_one_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text((ROOT / "spaces" / "smoke.yaml").read_text().replace("num_samples", "num_sample"))
-    proc = subprocess.run([sys.executable, "-m", "search.run", str(bad), "--dry-run"], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "search.run", str(bad), "--dry-run"],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert "search.num_sample: unknown key" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 

@@ -1,4 +1,5 @@
 """Several objectives and hard limits: the space file's keys, the footprint measures, the searchers."""
+
 from __future__ import annotations
 
 import io
@@ -34,7 +35,10 @@ def spec_of(tmp_path: Path, text: str):
 
 
 def test_objectives_replace_metric_and_mode(tmp_path):
-    spec = spec_of(tmp_path, "search: {objectives: {val_robust_f1: max, latency_ms: min, params: min}, constraints: {params: 200000, model_mb: 100}}\n")
+    spec = spec_of(
+        tmp_path,
+        "search: {objectives: {val_robust_f1: max, latency_ms: min, params: min}, constraints: {params: 200000, model_mb: 100}}\n",
+    )
     assert spec.search.goals == {"val_robust_f1": "max", "latency_ms": "min", "params": "min"}
     assert (spec.search.metric, spec.search.mode) == ("val_robust_f1", "max")  # the first objective: what ranks, what "best" is
     assert spec.search.footprint == ("params", "model_mb", "latency_ms")
@@ -49,12 +53,21 @@ def test_single_metric_spaces_are_unchanged(tmp_path):
 
 
 BAD = [
-    ("search: {objectives: {val_f1: max, latency_ms: min}, metric: val_f1}", "search.metric: cannot be given with search.objectives"),
+    (
+        "search: {objectives: {val_f1: max, latency_ms: min}, metric: val_f1}",
+        "search.metric: cannot be given with search.objectives",
+    ),
     ("search: {objectives: {val_f1: max, latency_ms: min}, mode: max}", "search.mode: cannot be given with search.objectives"),
     ("search: {objectives: {val_f1: max}}", "search.objectives: expected 2 or 3 objectives, got 1"),
     ("search: {objectives: {val_f1: max, params: min, model_mb: min, latency_ms: min}}", "expected 2 or 3 objectives, got 4"),
-    ("search: {objectives: {val_f1: max, latncy_ms: min}}", "search.objectives.latncy_ms: unknown objective (did you mean 'latency_ms'?)"),
-    ("search: {objectives: {val_f1: max, latency_ms: max}}", "search.objectives.latency_ms: 'max' does not fit latency_ms: it is better lower (min)"),
+    (
+        "search: {objectives: {val_f1: max, latncy_ms: min}}",
+        "search.objectives.latncy_ms: unknown objective (did you mean 'latency_ms'?)",
+    ),
+    (
+        "search: {objectives: {val_f1: max, latency_ms: max}}",
+        "search.objectives.latency_ms: 'max' does not fit latency_ms: it is better lower (min)",
+    ),
     ("search: {objectives: {val_f1: best, latency_ms: min}}", "search.objectives.val_f1: got 'best'; valid: 'max', 'min'"),
     ("search: {objectives: [val_f1, latency_ms]}", "search.objectives: expected a mapping"),
     ("search: {constraints: {flops: 10}}", "search.constraints.flops: unknown limit; valid: params, model_mb, latency_ms"),
@@ -104,7 +117,10 @@ def test_footprint_of_an_untrained_model_matches_its_export(tmp_path):
 
 
 def searcher_of(tmp_path: Path, searcher: str) -> GoalSearch:
-    spec = spec_of(tmp_path, f"search: {{objectives: {{val_f1: max, latency_ms: min}}, constraints: {{params: 1000}}}}\nsearcher: {{name: {searcher}, n_startup_trials: 1, population_size: 2}}\n")
+    spec = spec_of(
+        tmp_path,
+        f"search: {{objectives: {{val_f1: max, latency_ms: min}}, constraints: {{params: 1000}}}}\nsearcher: {{name: {searcher}, n_startup_trials: 1, population_size: 2}}\n",
+    )
     assert isinstance(make_scheduler(spec), MultiObjectiveASHA)
     search = make_searcher(spec)
     search.set_search_properties(None, None, {})
@@ -119,7 +135,9 @@ def test_the_searcher_hears_of_objectives_and_limits(tmp_path, name, sampler):
     for trial_id in ("a", "b", "c"):
         assert search.suggest(trial_id) is not None
     nan = float("nan")
-    search.on_trial_complete("a", {"epoch": 0, INFEASIBLE: "params 5,000 > 1,000", "val_f1": nan, "latency_ms": 0.4, "params": 5000})
+    search.on_trial_complete(
+        "a", {"epoch": 0, INFEASIBLE: "params 5,000 > 1,000", "val_f1": nan, "latency_ms": 0.4, "params": 5000}
+    )
     search.on_trial_complete("b", {"epoch": 2, "val_f1": 0.9, "latency_ms": 0.5, "params": 800})
     search.on_trial_complete("c", {"epoch": 1, "val_f1": 0.8, "latency_ms": 0.3, "params": 900})
     a, b, c = search._ot_study.trials[:3]

@@ -1,4 +1,5 @@
 """The reports' hand-tuned models in spaces/seeds.yaml: parameter counts derived by hand, layer by layer."""
+
 from pathlib import Path
 
 import pytest
@@ -62,8 +63,12 @@ EXPECTED = {
 def test_every_preset_has_a_count() -> None:
     assert set(PRESETS) == set(EXPECTED)
     assert {name: p.preprocess.audio_layout for name, p in PRESETS.items()} == {
-        "report1_a": "chunks", "report1_b": "chunks", "report1_c": "chunks", "report1_c_concat": "chunks",
-        "report2_logit_mlp": "flat", "report3_spectrogram_cnn": "spectrogram",
+        "report1_a": "chunks",
+        "report1_b": "chunks",
+        "report1_c": "chunks",
+        "report1_c_concat": "chunks",
+        "report2_logit_mlp": "flat",
+        "report3_spectrogram_cnn": "spectrogram",
     }
 
 

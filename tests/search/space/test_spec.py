@@ -1,4 +1,5 @@
 """Search space files: parsing, every validation error, and conditional sampling."""
+
 from __future__ import annotations
 
 import textwrap
@@ -72,21 +73,33 @@ BAD_SPACES = [
     (MINIMAL + "search: {time_budget_s: -5}\n", "time_budget_s must be > 0, got -5"),
     (MINIMAL + "search: {budget_sample_epochs: 0}\n", "search: budget_sample_epochs must be > 0, got 0"),
     (MINIMAL + "search: {budget_sample_epochs: 2.5e6}\n", "search.budget_sample_epochs: expected an integer, got '2.5e6'"),
-    (MINIMAL + "search: {budget_sample_epochs: 1000, compute_budget_s: 60}\n", "search: compute_budget_s and budget_sample_epochs are two caps"),
+    (
+        MINIMAL + "search: {budget_sample_epochs: 1000, compute_budget_s: 60}\n",
+        "search: compute_budget_s and budget_sample_epochs are two caps",
+    ),
     (MINIMAL + "search: {metric: val_loss, mode: max}\n", "does not fit metric"),
-    (MINIMAL + "search: {metric: val_f2}\n", "search.metric: got 'val_f2'; valid: 'val_f1', 'val_accuracy', 'val_loss', 'val_robust_f1'"),
+    (
+        MINIMAL + "search: {metric: val_f2}\n",
+        "search.metric: got 'val_f2'; valid: 'val_f1', 'val_accuracy', 'val_loss', 'val_robust_f1'",
+    ),
     (MINIMAL + "search: {metric: val_robust_f1, mode: min}\n", "does not fit metric"),
     (MINIMAL + "searcher: {name: bayes}\n", "searcher.name: got 'bayes'; valid: 'tpe', 'random', 'grid', 'gp', 'cmaes', 'qmc'"),
-    (MINIMAL + "searcher: {name: grid}\nspace: {train.lr: {loguniform: [0.001, 0.1]}}\n",
-     "space.yaml: space.train.lr: a loguniform parameter has no grid"),
-    (MINIMAL + "searcher: {name: grid}\nsearch: {num_samples: 5}\nspace: {train.batch_size: {choice: [32, 64]}}\n",
-     "search.num_samples: the grid has 2 points and runs each once: remove num_samples or set it to 2, got 5"),
+    (
+        MINIMAL + "searcher: {name: grid}\nspace: {train.lr: {loguniform: [0.001, 0.1]}}\n",
+        "space.yaml: space.train.lr: a loguniform parameter has no grid",
+    ),
+    (
+        MINIMAL + "searcher: {name: grid}\nsearch: {num_samples: 5}\nspace: {train.batch_size: {choice: [32, 64]}}\n",
+        "search.num_samples: the grid has 2 points and runs each once: remove num_samples or set it to 2, got 5",
+    ),
     (MINIMAL + "scheduler: {max_t: 4, grace_period: 9}\n", "grace_period must be in [1, max_t=4], got 9"),
     (MINIMAL + "resources: {cpus_per_worker: 0}\n", "cpus_per_worker must be > 0"),
     (MINIMAL + "resources: {gpus_per_worker: 1.5}\n", "above 1 must be a whole number"),
     (MINIMAL + "resources: {distributed: yes please}\n", "resources.distributed: expected"),
-    (MINIMAL + "resources: {workers_per_trial: 2, gpus_per_worker: 0.5}\n",
-     "resources: gpus_per_worker 0.5 with workers_per_trial 2: two workers of one trial could share a GPU, which NCCL refuses; use gpus_per_worker: 1"),
+    (
+        MINIMAL + "resources: {workers_per_trial: 2, gpus_per_worker: 0.5}\n",
+        "resources: gpus_per_worker 0.5 with workers_per_trial 2: two workers of one trial could share a GPU, which NCCL refuses; use gpus_per_worker: 1",
+    ),
     (MINIMAL + "data: {val_fraction: 1.5}\n", "val_fraction must be in (0, 1)"),
     (MINIMAL + "space: {train.lr: {choice: []}}\n", "space.train.lr.choice: expected a non-empty list"),
     (MINIMAL + "space: {train.lr: {uniform: [0.1, 0.01]}}\n", "space.train.lr.uniform: low must be < high"),
@@ -99,17 +112,29 @@ BAD_SPACES = [
     (MINIMAL + "space: {train.lr: {unifrom: [0.1, 1]}}\n", "unknown key (did you mean 'uniform'?)"),
     (MINIMAL + "space: {train.lr: {uniform: [0.1, 1], step: 2}}\n", "use quniform"),
     (MINIMAL + "space: {train.lr: 0.1}\n", "expected a mapping like"),
-    (MINIMAL + "space: {model.audio.hidden: {int: [8, 16], when: {model.audio.name: [lstm]}}}\n", "must name an earlier parameter"),
-    (MINIMAL + "space:\n  model.audio.name: {choice: [gru]}\n  model.audio.hidden: {int: [8, 16], when: {model.audio.name: [lstn]}}\n",
-     "'lstn' is not one of that parameter's choices"),
+    (
+        MINIMAL + "space: {model.audio.hidden: {int: [8, 16], when: {model.audio.name: [lstm]}}}\n",
+        "must name an earlier parameter",
+    ),
+    (
+        MINIMAL
+        + "space:\n  model.audio.name: {choice: [gru]}\n  model.audio.hidden: {int: [8, 16], when: {model.audio.name: [lstn]}}\n",
+        "'lstn' is not one of that parameter's choices",
+    ),
     (MINIMAL + "space: {model.image.channels: {choice: [8], repeat: _blocks}}\n", "must be an earlier int parameter"),
-    (MINIMAL + "space: {model.fusion.name: {choice: [concat, bilinar]}}\n", "model.fusion.name: unknown fusion 'bilinar' (did you mean 'bilinear'?); valid:"),
+    (
+        MINIMAL + "space: {model.fusion.name: {choice: [concat, bilinar]}}\n",
+        "model.fusion.name: unknown fusion 'bilinar' (did you mean 'bilinear'?); valid:",
+    ),
     (MINIMAL + "space: {model.audio.name: {choice: [lstm, transformer]}}\n", "unknown audio encoder 'transformer'"),
     (MINIMAL + "space: {model.head.dropout: {uniform: [0.0, 1.5]}}\n", "dropout must be in [0, 1)"),
     (MINIMAL + "space: {model.audio.hiden: {int: [8, 16]}}\n", "model.audio.hiden: unknown key"),
     (MINIMAL + "space: {train.epochs: {int: [1, 3]}}\n", "train.epochs: is set by scheduler.max_t"),
     (MINIMAL + "space: {train.optimizer: {choice: [adam, lbfgs]}}\n", "train.optimizer: got 'lbfgs'"),
-    ("fixed: {model: {image: {name: cnn, channels: [8, 16], kernels: [3]}, audio: mlp, fusion: concat}}\n", "one entry per block"),
+    (
+        "fixed: {model: {image: {name: cnn, channels: [8, 16], kernels: [3]}, audio: mlp, fusion: concat}}\n",
+        "one entry per block",
+    ),
     ("fixed: {model: {image: {name: mlp}, audio: {name: mlp}}}\n", "model.fusion: required key is missing"),
     ("fixed: {model: {image: {name: mlp}, audio: {name: mlp}, fusion: {name: add, dim: -3}}}\n", "dim must be >= 1"),
     ("fixed: {model: {image: {name: mlp, fc: 64}, audio: mlp, fusion: concat}}\n", "model.image.fc: expected a list, got int 64"),
@@ -151,7 +176,9 @@ def test_conditional_sampling_never_reaches_a_trial_with_unused_parameters():
         if trial.model.image.name == "cnn":  # one channel count and kernel per block that exists
             blocks = sampled["_image_blocks"]
             assert len(trial.model.image.params.channels) == len(trial.model.image.params.kernels) == blocks
-            assert {n for n in suggester.names if n.startswith("model.image.kernels.")} == {f"model.image.kernels.{i}" for i in range(blocks)}
+            assert {n for n in suggester.names if n.startswith("model.image.kernels.")} == {
+                f"model.image.kernels.{i}" for i in range(blocks)
+            }
         else:
             assert "_image_blocks" not in sampled and "model.image.kernels" not in sampled
         assert not any(is_structural(k) for k in config)

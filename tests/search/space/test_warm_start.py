@@ -1,4 +1,5 @@
 """Warm start: presets run first as trials of the search; a previous experiment's trials told to the searcher."""
+
 from __future__ import annotations
 
 import json
@@ -41,12 +42,23 @@ def test_the_spaces_fixed_values_do_not_change_a_presets_model():
     assert trial.model.image.params.fc == () and trial.preprocess.audio_layout == "chunks"
 
 
-@pytest.mark.parametrize(("warm_start", "message"), [
-    ("[report3_spectogram_cnn]", "search.warm_start.0: 'report3_spectogram_cnn' is not a preset of seeds.yaml (did you mean 'report3_spectrogram_cnn'?)"),
-    ("[report1_c]", ("search.warm_start: report1_c: model.image.fc: the preset sets 100, which the space cannot express "
-                     "(it holds values one of [64, 128, 256])")),
-    ("[report1_a, report3_spectrogram_cnn, report1_a]", "3 presets, but only 2 trials"),
-])
+@pytest.mark.parametrize(
+    ("warm_start", "message"),
+    [
+        (
+            "[report3_spectogram_cnn]",
+            "search.warm_start.0: 'report3_spectogram_cnn' is not a preset of seeds.yaml (did you mean 'report3_spectrogram_cnn'?)",
+        ),
+        (
+            "[report1_c]",
+            (
+                "search.warm_start: report1_c: model.image.fc: the preset sets 100, which the space cannot express "
+                "(it holds values one of [64, 128, 256])"
+            ),
+        ),
+        ("[report1_a, report3_spectrogram_cnn, report1_a]", "3 presets, but only 2 trials"),
+    ],
+)
 def test_a_preset_the_space_cannot_run_is_a_load_error(tmp_path, warm_start, message):
     raw = yaml.safe_load((SPACES / "fusion.yaml").read_text())
     raw["search"]["warm_start"] = yaml.safe_load(warm_start)
@@ -63,12 +75,18 @@ def test_previous_trials_are_known_to_the_searcher_without_running(tmp_path):
     previous = [
         {"sampled": {"model.fusion.name": "add", "train.lr": 0.01}, "value": 0.9, "source": "results/old"},
         {"sampled": {"model.fusion.name": "late", "train.lr": 0.001}, "value": 0.5, "source": "results/old"},
-        {"sampled": {"model.fusion.name": "bilinear", "train.lr": 0.001}, "value": 0.7, "source": "results/old"},  # not in this space
+        {
+            "sampled": {"model.fusion.name": "bilinear", "train.lr": 0.001},
+            "value": 0.7,
+            "source": "results/old",
+        },  # not in this space
     ]
     searcher = make_searcher(spec, previous)
     study = searcher._ot_study
     assert [(t.params["model.fusion.name"], t.value, t.user_attrs[SOURCE]) for t in study.trials] == [
-        ("add", 0.9, "results/old"), ("late", 0.5, "results/old")]
+        ("add", 0.9, "results/old"),
+        ("late", 0.5, "results/old"),
+    ]
     assert study.best_trial.params["model.fusion.name"] == "add"
     config = searcher.suggest("t0")  # the search goes on from them: new trials are asked for, not replayed
     assert len(study.trials) == 3 and PRESET not in config[SAMPLED]
