@@ -3,12 +3,14 @@ down at the end; commands under test that start their own cluster run as subproc
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from search.runtime.cluster import free_port, local_worker_env
 from search.runtime.ray_workarounds import loopback_only
+from tests.helpers import ROOT
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +25,9 @@ def ray_cluster(tmp_path_factory) -> Iterator[object]:
 
     fault_file = tmp_path_factory.mktemp("faults") / "faults.json"
     dashboard = free_port()
-    env = {**local_worker_env(dashboard), "AVSEARCH_FAULTS": str(fault_file)}
+    # PYTHONPATH: the setup hook runs before a worker takes the driver's sys.path, and tests/ is no installed package
+    pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    env = {**local_worker_env(dashboard), "AVSEARCH_FAULTS": str(fault_file), "PYTHONPATH": pythonpath}
     with loopback_only():  # the driver too: it must be on the nodes' 127.0.0.1, or its tasks never run
         cluster = Cluster(
             initialize_head=True,
