@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from matplotlib.figure import Figure
 
+from bench.benchmark_front import front_section
+from bench.benchmark_rows import CORRUPTED, Outcome, Row, table
 from bench.spending import WORK, budget_text, spent
-from common.stats import sample_std
 from search.results.atomic import atomic_write_text
-from search.results.folder import CHECKPOINT_FILE, TUNE_DIR, ExperimentFolder, read_params
+from search.results.folder import TUNE_DIR, ExperimentFolder, read_params
 from search.results.leaderboard import read_history, trial_table
 from search.results.plots import save_png
 from search.results.tensorboard import flatten
@@ -22,16 +20,17 @@ from search.runtime.budget import short
 from search.space.spec import SearchSpec
 
 ROOT = Path(__file__).resolve().parents[1]
-CURVE_LABELS = {"tpe_asha": "TPE + ASHA", "random": "random, no early stopping", "plain": "TPE + ASHA on clean val_f1"}
-
-CORRUPTED = ("audio_noise", "image_blank", "gaussian")
+CURVE_LABELS = {
+    "tpe_asha": "TPE + ASHA",
+    "random": "random, no early stopping",
+    "plain": "TPE + ASHA on clean val_f1",
+    "pareto": "TPE + MOASHA, val_robust_f1 and latency",
+}
 
 
 def trained_epochs(root: Path, trial_id: str) -> int:
-    """Epochs a trial finished, from its latest checkpoint (kept whatever the score): Tune can miss
-    some, a stopped trial's run finishing its epoch or a report lost on the way."""
-    latest = max(ExperimentFolder(root).checkpoint_dirs(trial_id), key=lambda p: p.name, default=None)
-    return len(torch.load(latest / CHECKPOINT_FILE, map_location="cpu", weights_only=True)["history"]) if latest else 0
+    """Epochs a trial finished (Tune can miss some: ``ExperimentFolder.trained_history``)."""
+    return len(ExperimentFolder(root).trained_history(trial_id))
 
 
 def unrecorded_epochs(root: Path) -> int:
@@ -50,21 +49,6 @@ SUMMARY = {
     "batch": "train.batch_size",
     "modality dropout": "augment.modality_dropout",
 }  # what tells a search's best apart, in its summary line
-
-
-@dataclass
-class Row:
-    """One line of the table: a model trained with several seeds."""
-
-    label: str
-    scores: list[dict[str, dict[str, float]]] = field(default_factory=list)  # per seed: {corruption: {accuracy, f1}}
-    params: int = 0
-    train_seconds: list[float] = field(default_factory=list)  # per seed
-    search_seconds: float | None = None
-
-    def mean_std(self, corruption: str, metric: str) -> tuple[float, float]:
-        values = [s[corruption][metric] for s in self.scores]
-        return float(np.mean(values)), sample_std(values)
 
 
 def reports(root: Path) -> pd.DataFrame:
@@ -125,42 +109,11 @@ def shown(path: str) -> str:
     return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else path
 
 
-def pm(mean_std: tuple[float, float]) -> str:
-    return f"{mean_std[0]:.4f} ± {mean_std[1]:.4f}"
-
-
-def table(rows: list[Row]) -> str:
-    head = [
-        "model",
-        "seeds",
-        "test macro F1",
-        "test accuracy",
-        "params",
-        "CPU s: one model",
-        "CPU s: search",
-        *(f"F1 {c}" for c in CORRUPTED),
-    ]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in rows:
-        cells = [
-            r.label,
-            str(len(r.scores)),
-            pm(r.mean_std("clean", "f1")),
-            pm(r.mean_std("clean", "accuracy")),
-            f"{r.params:,}",
-            f"{np.mean(r.train_seconds):.0f}",
-            "" if r.search_seconds is None else f"{r.search_seconds:.0f}",
-            *(f"{r.mean_std(c, 'f1')[0]:.4f}" for c in CORRUPTED),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def target_search_beats_presets(presets: list[Row], search: Row | None) -> tuple[bool, str]:
-    if search is None or not presets:
+def target_search_beats_presets(presets: list[Row], searched: list[Row] | None) -> tuple[bool, str]:
+    if not searched or not presets:
         return False, "not measured: the TPE + ASHA search left no retrained model"
     best = max(presets, key=lambda r: r.mean_std("clean", "f1")[0])
-    (f1, std), (base, base_std) = search.mean_std("clean", "f1"), best.mean_std("clean", "f1")
+    (f1, std), (base, base_std) = searched[0].mean_std("clean", "f1"), best.mean_std("clean", "f1")
     margin = max(std, base_std)  # the larger of the two seeds' standard deviations
     met = f1 - base > margin
     return met, (
@@ -210,36 +163,17 @@ def best_trials(specs: dict[str, tuple[SearchSpec, Path]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def robustness_gain(searched: dict[str, Row]) -> str:
+def robustness_gain(searched: dict[str, list[Row]]) -> str:
     """What ranking trials by val_robust_f1 buys: the TPE + ASHA search's best against the same search's on val_f1."""
     if "plain" not in searched or "tpe_asha" not in searched:
         return "Not measured: a search left no retrained model."
-    robust, plain = searched["tpe_asha"], searched["plain"]
+    robust, plain = searched["tpe_asha"][0], searched["plain"][0]
     diffs = ", ".join(f"{c} {robust.mean_std(c, 'f1')[0] - plain.mean_std(c, 'f1')[0]:+.4f}" for c in ("clean", *CORRUPTED))
     return f"What ranking by val_robust_f1 buys: the TPE + ASHA search's best against its best on clean val_f1, test macro F1: {diffs}."
 
 
 def verdict(met: bool, text: str) -> str:
     return f"- **{'MET' if met else 'NOT MET'}**: {text}"
-
-
-@dataclass
-class Outcome:
-    """What the report shows, read back from the experiment folders."""
-
-    facts: dict[str, Any]  # FACTS_FILE: the settings and what the run measured that the folders do not hold
-    presets: list[Row]
-    preset_root: Path
-    searched: dict[str, Row] = field(default_factory=dict)  # search name -> its retrained best
-    specs: dict[str, tuple[SearchSpec, Path]] = field(default_factory=dict)
-
-    @property
-    def rows(self) -> list[Row]:
-        return [*self.presets, *self.searched.values()]
-
-    @property
-    def budget(self) -> float:
-        return self.facts["budget_work"]
 
 
 def write_report(outcome: Outcome, out: Path) -> None:
@@ -251,7 +185,7 @@ def write_report(outcome: Outcome, out: Path) -> None:
         target_search_beats_presets(outcome.presets, outcome.searched.get("tpe_asha")),
         target_half_compute(histories, metric),
     ]
-    atomic_write_text(out, markdown(outcome, histories, verdicts, png.name))
+    atomic_write_text(out, markdown(outcome, histories, verdicts, png.name) + front_section(outcome, out))
     print("\n" + table(outcome.rows))
     print(robustness_gain(outcome.searched))
     for met, line in verdicts:
@@ -274,7 +208,7 @@ def markdown(outcome: Outcome, histories: dict[str, pd.DataFrame], verdicts: lis
         "  trial's run finishing its epoch, or a lost report) are not counted"
         for name, (_, root) in outcome.specs.items()
     )
-    return f"""# Real-data benchmark: hand-tuned models vs TPE + ASHA vs random search
+    return f"""# Real-data benchmark: hand-tuned models vs TPE + ASHA vs random search vs a Pareto search
 
 Written by `bench/real_benchmark.py` (issue #5) on `{Path(settings["data"]).name}`: {facts["pool"]} training samples (train +
 validation; each search splits 15% off for validation), {facts["test"]} labelled test samples that no search
@@ -311,8 +245,9 @@ evaluation epochs, so other work on the machine inflates them (see the load aver
 ## Results
 
 Test macro F1 and accuracy are mean ± sample standard deviation over seeds; the corruption columns are the mean test macro F1.
-"CPU s: one model" is the compute of one seed's training (no GPU); "CPU s: search" the search's compute
-before retraining.
+"latency ms" is the median time of one forward pass of the exported model on one sample, one thread, after
+warm-up (`serving.footprint`, as a search measures it). "CPU s: one model" is the CPU time of one seed's training
+epochs (no GPU); "CPU s: search" the search's epochs' CPU time before retraining.
 
 {table(outcome.rows)}
 {robustness_gain(outcome.searched)}

@@ -5,12 +5,15 @@
 2. searches ``spaces/fusion.yaml`` (ranked by its metric, val_robust_f1) with TPE + ASHA under a budget no
    larger than step 1's work, and retrains its best with the same seeds;
 3. the same with random search and no early stopping;
-4. the same as 2 ranked by clean val_f1 (``search.run --metric val_f1``): what the robust metric buys.
+4. the same as 2 ranked by clean val_f1 (``search.run --metric val_f1``): what the robust metric buys;
+5. the same as 2 with two objectives, ``{val_robust_f1: max, latency_ms: min}`` (TPE + the multi-objective ASHA),
+   retraining up to four members spread along its Pareto front (issue #19, ``bench/benchmark_front.py``).
 
 Every model is evaluated on the labelled test set, clean and with its audio replaced by noise, its image
-blanked, and Gaussian noise on both (``serving.evaluate.evaluate_model``). Writes ``--out`` (a Markdown
-table, the machine, the settings, the two targets' verdicts) and, beside it, the best-so-far validation F1
-versus work curves as a PNG. Experiments land in ``--results`` (one folder each, git-ignored).
+blanked, and Gaussian noise on both (``serving.evaluate.evaluate_model``), and its latency measured as a search
+measures it. Writes ``--out`` (a Markdown table, the machine, the settings, the two targets' verdicts, the
+front) and, beside it, the best-so-far validation F1 versus work curves and the F1-latency plane as PNGs and
+the front as CSV. Experiments land in ``--results`` (one folder each, git-ignored).
 
 "Work" is the sample-epochs the trials' epochs report (``search.budget_sample_epochs``, the same on any machine
 under any load; bench/spending.py says how wall and CPU seconds are reported beside it). Each search does at
@@ -41,7 +44,8 @@ import optuna
 import ray
 import torch
 
-from bench.benchmark_report import CORRUPTED, Outcome, Row, write_report
+from bench.benchmark_report import write_report
+from bench.benchmark_rows import CORRUPTED, Outcome, Row
 from bench.spending import search_limit, step1_facts
 from data_utils import Split, load_dataset, train_val_split
 from models.classifier import count_parameters
@@ -55,16 +59,23 @@ from search.runtime.retrain import concat, load_final_model, retrain_runs
 from search.space.spec import SearchSpec, load_spec
 from serving.evaluate import evaluate_model
 from serving.export import ExportedClassifier
+from serving.footprint import footprint
 
 SPACES = ROOT / "spaces"
 FACTS_FILE = "benchmark.json"  # in --results: the settings and what a run measured beyond its experiment folders
 SETTINGS = ("data", "results", "max_train", "max_test", "epochs", "seeds", "max_trials", "startup_trials", "budget_minutes")
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "avdigits"
 SEARCH_SPACE = "fusion.yaml"
+PARETO_GOALS = {"val_robust_f1": "max", "latency_ms": "min"}  # issue #19: accuracy against deployment cost
+FRONT_MEMBERS = 4  # front members the multi-objective search retrains and the report scores on the test set
 SEARCHES = {  # experiment name -> (overrides on top of the common ones, table label)
     "tpe_asha": ({}, "search: TPE + ASHA best, retrained"),
     "random": ({"searcher.name": "random", "scheduler.name": "none"}, "search: random, no early stopping, best, retrained"),
     "plain": ({"search.metric": "val_f1"}, "search: TPE + ASHA on clean val_f1 best, retrained"),
+    "pareto": (
+        {"search.metric": None, "search.mode": None, "search.objectives": PARETO_GOALS, "retrain.top_k": FRONT_MEMBERS},
+        "search: TPE + MOASHA on val_robust_f1 and latency_ms, front member",
+    ),
 }
 
 
@@ -123,15 +134,20 @@ def run(space: str, name: str, over: dict[str, Any], splits: dict[str, Any], res
     return time.perf_counter() - start
 
 
-def seconds(trial_dir: Path) -> float:
-    return sum(r.get("seconds", 0.0) for r in read_history(trial_dir))
+def seconds(trial_dir: Path, key: str = "seconds") -> float:
+    """A trial's epochs' wall seconds (``key`` "cpu_seconds": their CPU seconds)."""
+    return sum(r.get(key, 0.0) for r in read_history(trial_dir))
 
 
-def evaluate_run(root: Path, trial_id: str, config: dict[str, Any], test: Split) -> tuple[dict[str, dict[str, float]], int]:
-    """Test scores of a trial's final weights, clean and corrupted, and its parameter count."""
+def evaluate_run(root: Path, trial_id: str, config: dict[str, Any], test: Split, row: Row) -> None:
+    """Add to ``row`` the test scores of a trial's final weights, clean and corrupted, its parameter count,
+    its latency (``serving.footprint``: as a search measures it, batch 1, one thread) and its CPU seconds."""
     model, pre = load_final_model(root, trial_id, config)
     scores = evaluate_model(ExportedClassifier(pre, model).eval(), test, ("clean", *CORRUPTED), seed=0)
-    return scores["corruptions"], count_parameters(model)
+    row.scores.append(scores["corruptions"])
+    row.params = count_parameters(model)
+    row.latency_ms.append(footprint(model, pre, ("latency_ms",))["latency_ms"])
+    row.train_seconds.append(seconds(root / TUNE_DIR / trial_id, "cpu_seconds"))
 
 
 def preset_rows(spec: SearchSpec, root: Path, test: Split) -> list[Row]:
@@ -141,27 +157,26 @@ def preset_rows(spec: SearchSpec, root: Path, test: Split) -> list[Row]:
             continue
         sampled = read_params(trial_dir)
         row = rows.setdefault(sampled["preset"], Row(f"hand-tuned: {sampled['preset']}"))
-        scores, row.params = evaluate_run(root, trial_dir.name, spec.trial_config(sampled), test)
-        row.scores.append(scores)
-        row.train_seconds.append(seconds(trial_dir))
+        evaluate_run(root, trial_dir.name, spec.trial_config(sampled), test, row)
     return [rows[name] for name in spec.presets if name in rows]
 
 
-def retrained_row(label: str, spec: SearchSpec, root: Path, test: Split) -> Row | None:
-    """The search's best, as the product retrained it (None: the search left nothing to retrain)."""
+def retrained_rows(label: str, spec: SearchSpec, root: Path, test: Split) -> list[Row]:
+    """The trials the product retrained after the search, best first, one row each (several: ``label``
+    followed by the trial id)."""
     out = root / RETRAIN_DIR
     if not (out / TUNE_DIR).is_dir():
-        return None
-    runs = retrain_runs(spec, root, trial_table(root, spec))  # the product's own names and configs
-    row = Row(label, search_seconds=sum(seconds(d) for d in (root / TUNE_DIR).iterdir() if d.is_dir()))
+        return []
+    runs = retrain_runs(spec, root, trial_table(root, spec))  # the product's own names and configs, best first
+    sources = list(dict.fromkeys(run["source"] for run in runs.values()))
+    search_cpu = sum(seconds(d, "cpu_seconds") for d in (root / TUNE_DIR).iterdir() if d.is_dir())
+    rows = {s: Row(label if len(sources) == 1 else f"{label} {s}", search_seconds=search_cpu, trial=s) for s in sources}
     for trial_dir in sorted((out / TUNE_DIR).iterdir()):
         if not read_history(trial_dir):
             continue
-        name = read_params(trial_dir)["run"]
-        scores, row.params = evaluate_run(out, trial_dir.name, runs[name]["config"], test)
-        row.scores.append(scores)
-        row.train_seconds.append(seconds(trial_dir))
-    return row if row.scores else None
+        run = runs[read_params(trial_dir)["run"]]
+        evaluate_run(out, trial_dir.name, run["config"], test, rows[run["source"]])
+    return [row for row in rows.values() if row.scores]
 
 
 def cpu_model() -> str:
@@ -256,6 +271,7 @@ def run_benchmark(args: argparse.Namespace, results: Path) -> dict[str, Any]:
 def collect(facts: dict[str, Any], results: Path) -> Outcome:
     """Every model of the table evaluated on the test set, from the experiment folders."""
     settings = facts["settings"]
+    torch.set_num_threads(1)  # latency with the threads a trial has (one CPU each, the space files)
     _, _, test = load_data(settings["data"], settings["max_train"], settings["max_test"])
     root = results / "presets"
     outcome = Outcome(facts, preset_rows(load_spec(root / SPEC_FILE), root, test), root)
@@ -263,11 +279,11 @@ def collect(facts: dict[str, Any], results: Path) -> Outcome:
         root = results / name
         spec = load_spec(root / SPEC_FILE)
         outcome.specs[name] = (spec, root)
-        row = retrained_row(label, spec, root, test)
-        if row is None:
+        rows = retrained_rows(label, spec, root, test)
+        if not rows:
             print(f"warning: {name}: no retrained model", flush=True)
         else:
-            outcome.searched[name] = row
+            outcome.searched[name] = rows
     return outcome
 
 

@@ -133,6 +133,16 @@ class ExperimentFolder:
         was distributed."""
         return [p for d in (self.trial(trial_id), self.train / trial_id) for p in d.glob("checkpoint_*") if p.is_dir()]
 
+    def trained_history(self, trial_id: str) -> list[dict[str, float]]:
+        """The epochs a trial trained, from its latest checkpoint (kept whatever its score): the truth when
+        Tune missed a report, a stopped trial's run finishing its epoch or a driver killed before a report."""
+        import torch  # here only: a trial's driver imports this module and must not load torch (tests/search/runtime/test_driver.py)
+
+        latest = max(self.checkpoint_dirs(trial_id), key=lambda p: p.name, default=None)
+        if latest is None:
+            return []
+        return list(torch.load(latest / CHECKPOINT_FILE, map_location="cpu", weights_only=True)["history"])
+
     def trial_params(self, trial_id: str) -> dict[str, Any]:
         return read_params(self.trial(trial_id))
 

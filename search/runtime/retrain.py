@@ -131,6 +131,8 @@ def run_retraining(
             }
         )
         models[name] = (model, pre)
+    order = {name: i for i, name in enumerate(runs)}
+    rows.sort(key=lambda r: order[r["run"]])  # the runs' order, best config first, not the trial folders' (random ids)
     summary = summarize(rows, evaluated_on)
     cv_configs = {run["source"]: run["config"] for run in runs.values() if run["variant"] == "fused" and run["seed"] == 0}
     crossval = run_cross_validation(spec, root, concat(splits["train"], splits["val"]), cv_configs, use_gpu, gpus)

@@ -17,7 +17,12 @@ from tests.helpers import ROOT, SHARED_DATA
 pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.timeout(900)]
 
 PRESETS = ("report1_a", "report1_b", "report1_c", "report1_c_concat", "report2_logit_mlp", "report3_spectrogram_cnn")
-SEARCH_ROWS = ("search: TPE + ASHA best", "search: random, no early stopping", "search: TPE + ASHA on clean val_f1")
+SEARCH_ROWS = (
+    "search: TPE + ASHA best",
+    "search: random, no early stopping",
+    "search: TPE + ASHA on clean val_f1",
+    "search: TPE + MOASHA on val_robust_f1 and latency_ms",
+)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -58,10 +63,16 @@ def test_benchmark_on_a_slice(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
 
     text = out.read_text()
-    assert "| model | seeds | test macro F1 | test accuracy | params |" in text
+    assert "| model | seeds | test macro F1 | test accuracy | params | latency ms |" in text
     assert "F1 audio_noise | F1 image_blank | F1 gaussian |" in text
     for label in [f"hand-tuned: {p}" for p in PRESETS] + list(SEARCH_ROWS):
         assert f"| {label}" in text, label
     assert text.count("MET**: ") == 2  # both targets get a verdict
     assert f"]({out.with_suffix('.png').name})" in text
     assert out.with_suffix(".png").read_bytes().startswith(PNG_SIGNATURE)
+    # the multi-objective search's front, its figure and the answer to report 3's question (issue #19)
+    assert "## Pareto front: val_robust_f1 (max), latency_ms (min)" in text
+    assert ("**Yes**." in text) != ("**No**." in text)
+    front = (tmp_path / "report_front.csv").read_text().splitlines()
+    assert front[0].startswith("trial_id,val_robust_f1,latency_ms") and len(front) >= 2
+    assert (tmp_path / "report_front.png").read_bytes().startswith(PNG_SIGNATURE)

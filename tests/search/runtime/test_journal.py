@@ -86,3 +86,27 @@ def test_the_callback_keeps_the_journal_in_step_across_a_restore_and_optuna_dash
     assert [s["study_name"] for s in get("/api/studies")["study_summaries"]] == ["smoke"]
     shown = get("/api/studies/0")["trials"]
     assert sorted(t["state"] for t in shown) == ["Complete", "Fail", "Pruned", "Running"]
+
+
+def test_an_epoch_whose_report_an_interruption_lost_is_filled_in_from_the_trials_checkpoint(tmp_path):
+    import torch
+
+    from search.results.folder import CHECKPOINT_FILE, TUNE_DIR
+    from search.runtime.journal import OptunaJournal
+
+    spec = load_spec(ROOT / "spaces" / "smoke.yaml")  # max_t 4
+    journal = OptunaJournal(tmp_path / JOURNAL_FILE, spec)
+    trial = FakeTrial("a", tune_config(spec, 0))
+    journal.on_trial_start(0, [], trial)
+    # epoch 2 was checkpointed, then the driver was killed before its report; the resumed trial went on at 3
+    for epoch in (1, 3, 4):
+        journal.on_trial_result(0, [], trial, {"epoch": epoch, "val_f1": epoch / 10})
+    history = [{"epoch": e, "val_f1": e / 10} for e in range(1, 6)]  # epoch 5: trained, never recorded by Tune
+    checkpoint = tmp_path / TUNE_DIR / "a" / "checkpoint_000004"
+    checkpoint.mkdir(parents=True)
+    torch.save({"history": history}, checkpoint / CHECKPOINT_FILE)
+    journal.on_trial_complete(0, [], trial)
+
+    (t,) = optuna.load_study(study_name=spec.name, storage=journal_storage(tmp_path / JOURNAL_FILE)).get_trials()
+    assert t.intermediate_values == {1: 0.1, 2: 0.2, 3: 0.3, 4: 0.4}  # the gap filled; nothing past the last report
+    assert t.state.name == "COMPLETE" and t.value == pytest.approx(0.4)
