@@ -84,6 +84,10 @@ class TrackedCommand:
         """SIGTERM to the command alone, as `timeout` sends it (SLURM and Kubernetes send it to every process)."""
         os.kill(self.proc.pid, signal.SIGTERM)
 
+    def kill(self) -> None:
+        """SIGKILL to the command alone, as the kernel's OOM killer or `kill -9` sends it: no clean-up at all."""
+        os.kill(self.proc.pid, signal.SIGKILL)
+
     def wait(self, timeout: float) -> int:
         code = self.proc.wait(timeout)
         self.watcher.join()
@@ -137,7 +141,7 @@ def on_path(space: str | Path, path: str, tmp_path: Path) -> str:
     raw = yaml.safe_load(Path(space).read_text())
     raw.setdefault("resources", {})["distributed"] = True
     out = tmp_path / f"distributed-{Path(space).name}"
-    out.write_text(yaml.safe_dump(raw))
+    out.write_text(yaml.safe_dump(raw, sort_keys=False))
     return str(out)
 
 
@@ -159,7 +163,7 @@ def space_without_early_stopping(tmp_path: Path) -> str:
     raw["scheduler"] = {"name": "none", "max_t": 3}
     raw["retrain"] = {"top_k": 0}
     path = tmp_path / "smoke.yaml"
-    path.write_text(yaml.safe_dump(raw))
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return str(path)
 
 

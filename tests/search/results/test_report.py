@@ -251,7 +251,12 @@ def test_retrain_command_redoes_retraining_and_export_without_searching(experime
 
     root = copy_of(experiment, tmp_path)
     trials_before = sorted(p.name for p in (root / "tune").iterdir() if p.is_dir())
+    # twice in one Ray session (a user's cluster, --address): the second replaces the first, nothing of it kept
+    assert retrain([str(root), "--seeds", "1", "--top-k", "1", "--no-ablation"]) == 0
+    first_runs = {p.name for p in (root / "retrain" / "tune").iterdir() if p.is_dir()}
     assert retrain([str(root), "--seeds", "2", "--top-k", "1", "--no-ablation"]) == 0
+    runs = {p.name for p in (root / "retrain" / "tune").iterdir() if p.is_dir()}
+    assert len(runs) == 2 and not runs & first_runs, (first_runs, runs)
     assert sorted(p.name for p in (root / "tune").iterdir() if p.is_dir()) == trials_before  # no new trial
     summary = json.loads((root / RETRAIN_FILE).read_text())
     best = search_trials(root)["trial_id"][0]

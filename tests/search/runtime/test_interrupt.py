@@ -1,49 +1,62 @@
-"""Ctrl-C, then SIGTERM, during a search: each a clean stop (exit 130, then 143, the resume command printed, no
-Ray process left, a quiet console), then --resume finishes the same experiment, again leaving no process behind."""
+"""Ctrl-C, then SIGTERM, then SIGKILL, during one search: the first two each a clean stop (exit 130, then 143,
+the resume command printed, no Ray process left, a quiet console), the third no stop at all; each time
+--resume goes on with the same experiment, and the last one finishes it: nothing completed is lost or
+trained again, and no process is left behind, the killed driver's cluster included."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.helpers import ROOT, TrackedCommand, assert_journal_matches_leaderboard, assert_quiet, search_trials
+from tests.helpers import (
+    TrackedCommand,
+    assert_journal_matches_leaderboard,
+    assert_quiet,
+    search_trials,
+    space_without_early_stopping,
+)
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
+EPOCHS = 3  # space_without_early_stopping: every trial runs them all, and retraining is off
+TRIALS = 6
 
 
-def quick_space(tmp_path: Path) -> str:
-    """smoke.yaml without retraining: the search's own stop and resume are under test."""
-    raw = yaml.safe_load((ROOT / "spaces" / "smoke.yaml").read_text())
-    raw["retrain"] = {"top_k": 0}
-    path = tmp_path / "smoke.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    return str(path)
+def reported(tune_dir: Path) -> dict[str, list[int]]:
+    """{trial id: epochs reported}."""
+    return {
+        f.parent.name: [json.loads(line)["epoch"] for line in f.read_text().splitlines() if line.strip()]
+        for f in tune_dir.glob("*/result.json")
+    }
 
 
-def reported_epochs(tune_dir: Path) -> int:
-    return sum(len(f.read_text().splitlines()) for f in tune_dir.glob("*/result.json"))
+def epochs_reported(tune_dir: Path) -> int:
+    return sum(map(len, reported(tune_dir).values()))
 
 
-def stop_when(cmd: TrackedCommand, root: Path, epochs: int, stop: str) -> None:
-    """``stop`` ("interrupt": Ctrl-C, "terminate": SIGTERM) the search once its trials have reported ``epochs`` epochs."""
+def completed(tune_dir: Path) -> dict[str, list[int]]:
+    return {trial: epochs for trial, epochs in reported(tune_dir).items() if EPOCHS in epochs}
+
+
+def wait_until(cmd: TrackedCommand, ready: Callable[[], bool]) -> None:
     deadline = time.monotonic() + 300
-    while reported_epochs(root / "tune") < epochs:
+    while not ready():
         assert cmd.proc.poll() is None, cmd.output()
-        assert time.monotonic() < deadline, "no trial reported in time"
+        assert time.monotonic() < deadline, "the search did not get there in time"
         time.sleep(0.3)
-    getattr(cmd, stop)()
 
 
-def test_ctrl_c_and_sigterm_stop_cleanly_and_resume_finishes_the_experiment(tmp_path):
-    space = quick_space(tmp_path)
-    args = ["search.run", space, "--results", str(tmp_path), "--num-samples", "4", "--max-epochs", "3"]
+def test_ctrl_c_sigterm_and_sigkill_stop_the_search_and_resume_finishes_the_experiment(tmp_path):
+    space = space_without_early_stopping(tmp_path)
+    args = ["search.run", space, "--results", str(tmp_path), "--num-samples", str(TRIALS)]
     root = tmp_path / "smoke"
+    tune = root / "tune"
     first = TrackedCommand(*args, log=tmp_path / "first.log")
-    stop_when(first, root, 2, "interrupt")
+    wait_until(first, lambda: epochs_reported(tune) >= 2)
+    first.interrupt()
     assert first.wait(timeout=120) == 130, first.output()
     out = first.output()
     assert "Traceback" not in out
@@ -56,11 +69,13 @@ def test_ctrl_c_and_sigterm_stop_cleanly_and_resume_finishes_the_experiment(tmp_
     # what finished is on the leaderboard; an interrupted search is not retrained
     assert (root / "leaderboard.csv").is_file()
     assert not (root / "retrain.json").exists()
-    before = {f.parent.name: f.read_text().splitlines() for f in (root / "tune").glob("*/result.json")}
+    before_ctrl_c = reported(tune)
 
     # SIGTERM, as `timeout` sends it, stops the resumed search the same way, with the code a SIGTERM gives
     second = TrackedCommand(*args, "--resume", log=tmp_path / "second.log")
-    stop_when(second, root, reported_epochs(root / "tune") + 2, "terminate")
+    target = epochs_reported(tune) + 2
+    wait_until(second, lambda: epochs_reported(tune) >= target)
+    second.terminate()
     assert second.wait(timeout=120) == 143, second.output()
     out = second.output()
     assert "Traceback" not in out
@@ -68,15 +83,32 @@ def test_ctrl_c_and_sigterm_stop_cleanly_and_resume_finishes_the_experiment(tmp_
     assert "SIGTERM received" not in out + (root / "ray.log").read_text()  # no C++ stack dump, anywhere
     assert not second.left_behind()
 
+    # SIGKILL once another trial has completed (and the experiment state, saved every second, holds it)
     third = TrackedCommand(*args, "--resume", log=tmp_path / "third.log")
-    assert third.wait(timeout=400) == 0, third.output()
-    assert not third.left_behind()
+    done = len(completed(tune))
+    wait_until(third, lambda: len(completed(tune)) > done)
+    time.sleep(1.5)
+    before_kill = completed(tune)
+    third.kill()
+    third.proc.wait(30)
+    assert len(before_kill) < TRIALS, "every trial completed before the kill: nothing left to resume"
+
+    last = TrackedCommand(*args, "--resume", log=tmp_path / "last.log")
+    assert last.wait(timeout=400) == 0, last.output()
+    assert not last.left_behind()
+    # the local Ray cluster the killed driver started went down with it (its agents notice within a minute
+    # that their raylet is gone)
+    assert not third.left_behind(grace_s=60)
+
     table = search_trials(root)
-    assert len(table) == 4
-    assert table["status"].str.match(r"completed|stopped early").all(), table["status"].tolist()
-    for trial_id, lines in before.items():  # epochs reported before Ctrl-C are kept, not trained again
-        epochs = [json.loads(line)["epoch"] for line in (root / "tune" / trial_id / "result.json").read_text().splitlines()]
-        assert epochs[: len(lines)] == [json.loads(line)["epoch"] for line in lines]
-        assert epochs == sorted(set(epochs))
+    assert len(table) == TRIALS
+    assert (table["status"] == "completed").all(), table["status"].tolist()
+    after = reported(tune)
+    for trial_id, epochs in before_kill.items():
+        assert after[trial_id] == epochs  # kept, not trained again
+    for trial_id, epochs in before_ctrl_c.items():  # epochs reported before Ctrl-C are kept, not trained again
+        assert after[trial_id][: len(epochs)] == epochs
+    for epochs in after.values():
+        assert epochs == list(range(1, EPOCHS + 1))
     assert (root / "report.md").is_file()
     assert_journal_matches_leaderboard(root, table)  # trials running at each stop went on in the same Optuna trials

@@ -18,8 +18,8 @@ from search.run import main
 from search.runtime.budget import UNITS
 from search.runtime.cluster import leaked_resources
 from tests.helpers import (
-    PATHS,
     ROOT,
+    SMOKE,
     assert_journal_matches_leaderboard,
     epochs_reported,
     on_path,
@@ -29,17 +29,27 @@ from tests.helpers import (
 )
 
 pytestmark = pytest.mark.ray
+FUSIONS = ("late", "add", "gated", "concat")
+LEARNING_THEN_NOT = {"add": 3e-3, "concat": 3e-3, "gated": 1e-6, "late": 1e-6}  # fusion -> lr, in the presets' order
 
 
-@pytest.mark.parametrize("path", PATHS)
-def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cluster, tmp_path, path):
-    table = search(tmp_path, "--num-samples", "6", "--max-epochs", "4", path=path)
+def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cluster, tmp_path):
+    table = search(tmp_path, "--num-samples", "6", "--max-epochs", "4")
     assert len(table) == 6
     assert table["rank"].tolist() == [1, 2, 3, 4, 5, 6]
     assert table["val_f1"].is_monotonic_decreasing
     statuses = table["status"].tolist()
     assert any(s.startswith("stopped early") for s in statuses), statuses
     assert "completed" in statuses
+    root = tmp_path / "smoke"
+    assert_a_finished_search(root, table, retrained_variants=["fused", "image_only", "audio_only"])
+    assert_journal_matches_leaderboard(root, table)
+
+
+def assert_a_finished_search(root: Path, table: pd.DataFrame, retrained_variants: list[str]) -> None:
+    """What every finished search holds, whichever way its trials ran: no resource held, a leaderboard that
+    matches what Ray recorded, TensorBoard logs, the best config retrained, evaluated on the test set and
+    exported, and trials on both nodes of the cluster."""
     assert table["val_f1"].notna().all()
     # the best epoch and its checkpoint, not the last report, make a trial's score
     for row in table.itertuples():
@@ -48,15 +58,14 @@ def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cl
     assert not leaked_resources(timeout_s=5)
     assert ray.available_resources().get("CPU") == ray.cluster_resources().get("CPU") == 2
     # the leaderboard matches what Ray recorded for each trial
-    root = tmp_path / "smoke"
     for row in table.itertuples():
         reported = [json.loads(line) for line in (root / "tune" / row.trial_id / "result.json").read_text().splitlines()]
         assert row.val_f1 == max(r["val_f1"] for r in reported)
         assert row.epochs == reported[-1]["epoch"]
         assert row.params == reported[0]["params"] > 0
-    assert_journal_matches_leaderboard(root, table)
-    assert len(json.loads((root / "leaderboard.json").read_text())) == 3 + 6  # retrained configs first
-    assert (root / "leaderboard.md").read_text().count("\n| ") == (1 + 3) + (1 + 6)  # two tables: header and rows
+    n, k = len(table), len(retrained_variants)
+    assert len(json.loads((root / "leaderboard.json").read_text())) == k + n  # retrained configs first
+    assert (root / "leaderboard.md").read_text().count("\n| ") == (1 + k) + (1 + n)  # two tables: header and rows
     # TensorBoard: per-trial scalars and the HParams plugin's summaries, read back with its own reader
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -75,10 +84,10 @@ def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cl
     # the best config retrained (and ablated), evaluated on the held-out test set, exported
     retrained = json.loads((root / "retrain.json").read_text())
     assert retrained["evaluated_on"] == "test"
-    assert [g["variant"] for g in retrained["configs"]] == ["fused", "image_only", "audio_only"]
+    assert [g["variant"] for g in retrained["configs"]] == retrained_variants
     assert retrained["configs"][0]["source"] == table["trial_id"][0]
     leaderboard = pd.read_csv(root / "leaderboard.csv", dtype={"rank": str})
-    assert leaderboard["rank"].tolist()[:3] == ["retrained"] * 3
+    assert leaderboard["rank"].tolist()[:k] == ["retrained"] * k
     exported = json.loads((root / "best" / "metrics.json").read_text())
     # the TorchScript model, loaded in a fresh process, reproduces the reported test accuracy exactly
     script = (
@@ -95,32 +104,68 @@ def test_asha_stops_trials_early_without_hang_or_leak_and_uses_both_nodes(ray_cl
     assert json.loads(proc.stdout.splitlines()[-1]) == pytest.approx(exported["accuracy"], abs=1e-6)
     # trials ran on both nodes of the cluster
     nodes = set()
-    for trial_dir in (tmp_path / "smoke" / "tune").iterdir():
+    for trial_dir in (root / "tune").iterdir():
         result = trial_dir / "result.json"
         if result.exists():
             nodes |= {json.loads(line)["node_id"] for line in result.read_text().splitlines() if line.strip()}
     assert len(nodes) == 2
 
 
-def one_trial_per_fusion(tmp_path: Path, fusions: tuple[str, ...] = ("late", "add", "gated", "concat")) -> str:
+def test_distributed_trials_are_stopped_early_retried_from_their_checkpoints_retrained_and_leave_nothing_held(
+    ray_cluster, tmp_path
+):
+    """One search on the distributed path (each one-worker trial a Ray Train run) that meets what the in-process
+    tests check one by one: ASHA stopping trials with no hang and no placement group left, retries from the Train
+    run's checkpoints after an exception and after the worker process is killed, retraining and export."""
+    raw = yaml.safe_load(Path(SMOKE).read_text())
+    del raw["space"]
+    # Two at a time, in order: two configs that learn (add, concat), then two that cannot (lr 1e-6). ASHA's one rung
+    # is at epoch 2 (grace period 2, max_t 3), after the faults, and the two that cannot only start once a slot
+    # frees, so they meet the rung below both that learn and are stopped there, whatever the timing.
+    raw["presets"] = {f: {"model": {"fusion": {"name": f}}, "train": {"lr": lr}} for f, lr in LEARNING_THEN_NOT.items()}
+    raw["search"].update(num_samples=1, max_concurrent_trials=2)
+    raw["scheduler"] = {"name": "asha", "max_t": 3, "grace_period": 2, "reduction_factor": 2}
+    raw["retrain"] = {"top_k": 1, "seeds": 1, "ablation": False}  # ablated configs: path-independent, checked in-process
+    space = tmp_path / "distributed.yaml"
+    space.write_text(yaml.safe_dump(raw, sort_keys=False))
+    # at the end of epoch 2, before its report: `add` raises once; `concat`'s Train worker process is killed once
+    ray_cluster.fault_file.write_text(
+        json.dumps(
+            [
+                {"at_epoch": 2, "times": 1, "match": {"model.fusion.name": "add"}},
+                {"at_epoch": 2, "times": 1, "kind": "kill", "match": {"model.fusion.name": "concat"}},
+            ]
+        )
+    )
+    try:
+        assert main([on_path(space, "distributed", tmp_path), "--results", str(tmp_path / "out")]) == 0
+    finally:
+        ray_cluster.fault_file.unlink()
+    root = tmp_path / "out" / "smoke"
+    table = search_trials(root)
+    assert len(table) == 4
+    status = dict(zip(table["hp.model.fusion.name"], table["status"]))
+    # retried, resumed from the epoch-1 checkpoint (no epoch trained or reported twice); the first at the rung went on
+    for row in table[table["hp.model.fusion.name"].isin(["add", "concat"])].itertuples():
+        assert epochs_reported(root / "tune" / row.trial_id) == list(range(1, int(row.epochs) + 1)) and row.epochs >= 2
+    assert "completed" in (status["add"], status["concat"])
+    assert status["gated"] == status["late"] == "stopped early at epoch 2", status
+    assert_a_finished_search(root, table, retrained_variants=["fused"])
+
+
+def one_trial_per_fusion(tmp_path: Path) -> str:
     """smoke.yaml as a grid of presets, one per fusion: exactly one trial of each, whatever a sampler draws."""
     raw = yaml.safe_load(Path(space_without_early_stopping(tmp_path)).read_text())
     del raw["space"]
-    raw["presets"] = {fusion: {"model": {"fusion": {"name": fusion}}} for fusion in fusions}
+    raw["presets"] = {fusion: {"model": {"fusion": {"name": fusion}}} for fusion in FUSIONS}
     raw["search"]["num_samples"] = 1  # seeds per preset
     path = tmp_path / "faults.yaml"
     path.write_text(yaml.safe_dump(raw))
     return str(path)
 
 
-# A distributed trial is retried from its Train run's checkpoints, its Train worker killed: the trials that
-# succeed on a retry. Giving up after the last retry is Tune's, whichever the path.
-@pytest.mark.parametrize(
-    "path, fusions", [("in_process", ("late", "add", "gated", "concat")), ("distributed", ("late", "add"))], ids=PATHS
-)
-def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the_search_goes_on(
-    ray_cluster, tmp_path, path, fusions
-):
+# (On the distributed path: the test above. Giving up after the last retry is Tune's, whichever the path.)
+def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the_search_goes_on(ray_cluster, tmp_path):
     # at epoch 2: the `late` trial raises once; the `add` trial's worker process (in-process: its Tune trial's)
     # is killed once; the `gated` trial raises on every attempt; the `concat` trial runs out of memory on every attempt
     ray_cluster.fault_file.write_text(
@@ -134,13 +179,13 @@ def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the
         )
     )
     try:
-        assert main([on_path(one_trial_per_fusion(tmp_path, fusions), path, tmp_path), "--results", str(tmp_path / "out")]) == 0
+        assert main([one_trial_per_fusion(tmp_path), "--results", str(tmp_path / "out")]) == 0
     finally:
         ray_cluster.fault_file.unlink()
     table = search_trials(tmp_path / "out" / "smoke")
-    assert len(table) == len(fusions)
+    assert len(table) == len(FUSIONS)
     by_fusion = dict(list(table.groupby("hp.model.fusion.name")))
-    assert set(by_fusion) == set(fusions)
+    assert set(by_fusion) == set(FUSIONS)
     # retried, resumed from the epoch-1 checkpoint (epoch 1 is not trained or reported twice)
     for fusion in ("late", "add"):
         for row in by_fusion[fusion].itertuples():
@@ -149,9 +194,8 @@ def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the
     assert not leaked_resources(timeout_s=5)
     # retried up to the limit, then recorded as failed with its error
     for fusion, error in (("gated", "injected fault"), ("concat", "can't allocate memory")):
-        if fusion in by_fusion:
-            assert (by_fusion[fusion]["status"] == "failed").all()
-            assert by_fusion[fusion]["error"].str.contains(error).all()
+        assert (by_fusion[fusion]["status"] == "failed").all()
+        assert by_fusion[fusion]["error"].str.contains(error).all()
 
 
 @pytest.mark.parametrize(
