@@ -79,7 +79,7 @@ SEARCHES = {  # experiment name -> (overrides on top of the common ones, table l
 }
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=str(DEFAULT_DATA), help="Kaggle/Zenodo folder with a labelled test set")
     p.add_argument(
@@ -98,7 +98,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--report-only", action="store_true", help="rewrite --out from a finished benchmark in --results; train nothing"
     )
-    return p.parse_args()
+    return p.parse_args(argv)
 
 
 def stratified_subset(split: Split, n: int, seed: int = 0) -> Split:
@@ -271,24 +271,28 @@ def run_benchmark(args: argparse.Namespace, results: Path) -> dict[str, Any]:
 def collect(facts: dict[str, Any], results: Path) -> Outcome:
     """Every model of the table evaluated on the test set, from the experiment folders."""
     settings = facts["settings"]
-    torch.set_num_threads(1)  # latency with the threads a trial has (one CPU each, the space files)
     _, _, test = load_data(settings["data"], settings["max_train"], settings["max_test"])
-    root = results / "presets"
-    outcome = Outcome(facts, preset_rows(load_spec(root / SPEC_FILE), root, test), root)
-    for name, (_, label) in SEARCHES.items():
-        root = results / name
-        spec = load_spec(root / SPEC_FILE)
-        outcome.specs[name] = (spec, root)
-        rows = retrained_rows(label, spec, root, test)
-        if not rows:
-            print(f"warning: {name}: no retrained model", flush=True)
-        else:
-            outcome.searched[name] = rows
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # latency with the threads a trial has (one CPU each, the space files)
+    try:
+        root = results / "presets"
+        outcome = Outcome(facts, preset_rows(load_spec(root / SPEC_FILE), root, test), root)
+        for name, (_, label) in SEARCHES.items():
+            root = results / name
+            spec = load_spec(root / SPEC_FILE)
+            outcome.specs[name] = (spec, root)
+            rows = retrained_rows(label, spec, root, test)
+            if not rows:
+                print(f"warning: {name}: no retrained model", flush=True)
+            else:
+                outcome.searched[name] = rows
+    finally:
+        torch.set_num_threads(threads)
     return outcome
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     results = Path(args.results).resolve()
     if args.report_only:
         if not (results / FACTS_FILE).is_file():

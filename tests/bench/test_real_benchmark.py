@@ -1,18 +1,17 @@
 """Smoke test of bench/real_benchmark.py on a small slice of the real data.
 
-The real-data benchmark itself is not part of the test suite; this runs the script end to end on 600
+The real-data benchmark itself is not part of the test suite; this runs the script's main end to end on 600
 training and 200 test samples where ../shared/datasets/avdigits exists (CI), and skips elsewhere.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, SHARED_DATA
+from bench.real_benchmark import main
+from tests.helpers import SHARED_DATA
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -26,7 +25,7 @@ SEARCH_ROWS = (
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def test_benchmark_on_a_slice(tmp_path: Path) -> None:
+def test_benchmark_on_a_slice(ray_cluster, tmp_path: Path) -> None:
     if not (SHARED_DATA / "x_train_wr.npy").is_file():
         pytest.skip(f"no real data at {SHARED_DATA}")
     out = tmp_path / "report.md"
@@ -52,15 +51,7 @@ def test_benchmark_on_a_slice(tmp_path: Path) -> None:
         "--budget-minutes",
         "2",
     ]
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "real_benchmark.py"), *args],
-        check=False,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=840,
-    )
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    main(args)  # in this process, on the test session's cluster: a run starts no cluster of its own then
 
     text = out.read_text()
     assert "| model | seeds | test macro F1 | test accuracy | params | latency ms |" in text
