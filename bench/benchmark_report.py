@@ -15,8 +15,8 @@ from search.results.atomic import atomic_write_text
 from search.results.folder import TUNE_DIR, ExperimentFolder, read_params
 from search.results.leaderboard import read_history, trial_table
 from search.results.plots import save_png
+from search.results.tables import short
 from search.results.tensorboard import flatten
-from search.runtime.budget import short
 from search.space.spec import SearchSpec
 
 ROOT = Path(__file__).resolve().parents[1]

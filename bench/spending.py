@@ -15,7 +15,8 @@ import pandas as pd
 
 from search.results.folder import TUNE_DIR
 from search.results.leaderboard import read_history
-from search.runtime.budget import UNITS, short
+from search.results.tables import short
+from search.runtime.budget import UNITS
 
 BUDGET = "budget_sample_epochs"
 WORK = UNITS[BUDGET].key  # what each epoch reports its work under

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -13,3 +13,12 @@ def sample_std(values: Iterable[float]) -> float:
     """The sample standard deviation of ``values``; 0.0 for fewer than two (not NaN: it goes into JSON)."""
     values = list(values)
     return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def mean_std(columns: Mapping[str, Iterable[float]]) -> dict[str, float]:
+    """``{name}_mean`` and ``{name}_std`` (sample std) of each named column, in their order."""
+    out = {}
+    for name, values in columns.items():
+        values = list(values)
+        out[f"{name}_mean"], out[f"{name}_std"] = float(np.mean(values)), sample_std(values)
+    return out

@@ -54,11 +54,16 @@ def status(value: str) -> str:
     return f"stopped @{match.group(1)}" if match else str(value)
 
 
+def short(amount: float) -> str:
+    """``amount`` in three significant digits and a suffix: 2.35M, 640k, 12."""
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(amount) >= scale:
+            return f"{amount / scale:.3g}{suffix}"
+    return f"{amount:.3g}"
+
+
 def count(n: Any) -> str:
-    if pd.isna(n):
-        return ""
-    n = int(n)
-    return f"{n / 1e6:.2g}M" if n >= 1e6 else f"{n / 1e3:.3g}k" if n >= 1e3 else str(n)
+    return "" if pd.isna(n) else short(int(n))
 
 
 def readable(table: pd.DataFrame, metric: str) -> pd.DataFrame:

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from ray import tune
 
+from search.results.tables import short
+
 if TYPE_CHECKING:
     from search.spec import SearchSection
 
@@ -31,14 +33,6 @@ IN_FLIGHT_SLACK = 1.5
 
 def whole(amount: float) -> str:
     return f"{amount:.0f}"
-
-
-def short(amount: float) -> str:
-    """``amount`` in three significant digits and a suffix: 2.35M, 640k, 12."""
-    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(amount) >= scale:
-            return f"{amount / scale:.3g}{suffix}"
-    return f"{amount:.3g}"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import ray
 
-from common.stats import sample_std
+from common.stats import mean_std
 from data_utils import DataError, duplicate_groups
 from data_utils.loaders import Split
 from data_utils.splits import stratified_folds
@@ -60,14 +60,7 @@ def run_cross_validation(
                 rows.append({"source": source, "fold": i, "f1": history[-1]["val_f1"], "accuracy": history[-1]["val_accuracy"]})
     table = pd.DataFrame(rows)
     summary = [
-        {
-            "source": source,
-            "folds": len(group),
-            "f1_mean": group["f1"].mean(),
-            "f1_std": sample_std(group["f1"]),
-            "accuracy_mean": group["accuracy"].mean(),
-            "accuracy_std": sample_std(group["accuracy"]),
-        }
+        {"source": source, "folds": len(group), **mean_std({"f1": group["f1"], "accuracy": group["accuracy"]})}
         for source, group in (table.groupby("source", sort=False) if not table.empty else [])
     ]
     return {"folds": k, "configs": summary, "runs": rows}

@@ -23,7 +23,7 @@ import ray
 import torch
 from sklearn.metrics import confusion_matrix, f1_score
 
-from common.stats import STD, sample_std
+from common.stats import STD, mean_std
 from data_utils.dataset import Split
 from data_utils.preprocess import Preprocessor, audio_shape
 from models import build_model
@@ -162,10 +162,7 @@ def summarize(rows: list[dict[str, Any]], evaluated_on: str) -> dict[str, Any]:
                 "source": source,
                 "variant": variant,
                 "seeds": len(group),
-                "accuracy_mean": group["accuracy"].mean(),
-                "accuracy_std": sample_std(group["accuracy"]),
-                "f1_mean": group["f1"].mean(),
-                "f1_std": sample_std(group["f1"]),
+                **mean_std({"accuracy": group["accuracy"], "f1": group["f1"]}),
                 "per_class_f1_mean": np.mean(group["per_class_f1"].tolist(), axis=0).tolist(),
             }
         )

@@ -41,7 +41,7 @@ def test_readable_keeps_what_differs_among_the_rows_shown_under_short_names():
         "image.channels",
         "lr",
     ]
-    assert out.iloc[0].tolist() == ["1", "a", "completed", "0.7", "0.9123", "9 (9)", "1.2M", "12.3 s", "cnn", "16,32", "0.001"]
+    assert out.iloc[0].tolist() == ["1", "a", "completed", "0.7", "0.9123", "9 (9)", "1.23M", "12.3 s", "cnn", "16,32", "0.001"]
     assert out.iloc[1].tolist()[2:] == ["stopped @3", "0.6", "0.8", "3 (2)", "23.5k", "3.0 s", "mlp", "-", "0.01"]
     assert out.iloc[2].tolist()[2:8] == ["failed", "", "", "0", "", ""]
     # only the rows shown count: among the first two, lr and channels differ, among these two nothing does

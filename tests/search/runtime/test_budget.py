@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from search.runtime.budget import UNITS, ComputeBudget, make_budget, short
+from search.results.tables import short
+from search.runtime.budget import UNITS, ComputeBudget, make_budget
 from search.space.spec import SearchSection
 
 
