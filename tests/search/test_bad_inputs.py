@@ -1,5 +1,6 @@
-"""Bad input to ``python -m search.run`` and ``python -m search.predict``: one clear line naming the file or
-key and the fix, exit code 2, no traceback, nothing started and nothing written.
+"""Bad input to ``python -m search.run`` and ``search.predict``, and a bad folder given to ``search.evaluate``,
+``search.report`` or ``search.retrain``: one clear line naming the file or key and the fix, exit code 2, no
+traceback, nothing started and nothing written.
 
 Every case runs as ``python -m MODULE ARGV`` would (``runpy`` with ``run_name="__main__"``), but all of them
 in one fresh interpreter: a subprocess per case would spend ~3 s importing torch each time. That interpreter
@@ -408,6 +409,15 @@ CASES = [
         data("kaggle", n_train=len(SKEWED), val_fraction=0.1, y_train=SKEWED),
         ("data (Kaggle layout): class ", "(2 samples) gets no sample in the validation part", "raise data.val_fraction"),
     ),
+    # search.evaluate, search.report, search.retrain: the folder they are given
+    Case("evaluate-no-model-folder", flags("nowhere", "--data", "demo"), ("'nowhere' does not exist",), "search.evaluate"),
+    Case(
+        "report-not-an-experiment",
+        flags("."),
+        ("not an experiment folder (no space.yaml); give one such as results/fusion",),
+        "search.report",
+    ),
+    Case("retrain-not-an-experiment", flags("."), ("not an experiment folder (no space.yaml)",), "search.retrain"),
     # search.predict
     Case(
         "predict-no-model-folder",

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from search.predict import main
-from tests.helpers import run_cli, save_kaggle
+from tests.helpers import save_kaggle
 from training.trainer import evaluate, to_device
 
 
@@ -91,13 +91,6 @@ def test_bad_inputs_get_one_line_and_exit_code_2(case, message, exported, tmp_pa
     assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
     assert re.search(message, lines[0]), lines[0]
     assert not (tmp_path / "s.csv").exists()
-
-
-def test_the_command_line_reports_errors_without_a_traceback(tmp_path):
-    out = run_cli("search.predict", str(tmp_path / "missing"), "--data", "demo", timeout=120)
-    assert out.returncode == 2
-    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr, out.stderr
-    assert "does not exist" in out.stderr
 
 
 def test_a_bad_batch_size_is_a_usage_error(tmp_path, capsys):
