@@ -17,7 +17,7 @@ from search.space.spec import SearchSpec
 from search.space.typed_config import ConfigError
 
 RESOURCE_KEYS = ("CPU", "GPU")
-# Environment of every Ray worker of a search; each setting cuts per-trial overhead (bench/search_overhead.py):
+# Environment of every Ray worker of a search; the Train settings cut per-trial overhead (bench/search_overhead.py):
 WORKER_ENV = {
     # Train V2 polls its workers every 2 s by default, and a worker's report() waits for that poll.
     "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.2",
@@ -25,6 +25,10 @@ WORKER_ENV = {
     # drained (Tune's retries already cover a lost node) and Prometheus metrics of Train runs.
     "RAY_TRAIN_ENABLE_PREEMPTION_WATCHER": "0",
     "RAY_TRAIN_METRICS_ENABLED": "0",
+    # A trial process that Tune reuses waits this long for the stopped trial's thread to end before the next
+    # trial starts in it; Tune's default, 2 s, aborts the next trial ("Could not re-use actor") whenever a trial
+    # was stopped mid-epoch (a budget's stop) and its epoch takes longer than that, as real data's do on a CPU.
+    "TUNE_FUNCTION_THREAD_TIMEOUT_S": "600",
 }
 # ray.init waits a minute or more for a cluster that is not there; a plain TCP connect answers in seconds.
 CONNECT_TIMEOUT_S = 5.0

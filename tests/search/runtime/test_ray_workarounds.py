@@ -47,3 +47,11 @@ def test_the_single_machine_switch_is_still_read_from_the_environment():  # 4. r
 
     assert isinstance(ray_constants.ENABLE_RAY_CLUSTER, bool)
     assert ray_workarounds.SINGLE_MACHINE_ENV in Path(ray_constants.__file__).read_text()
+
+
+def test_ray_still_reads_every_setting_a_searchs_workers_get():  # search.runtime.cluster.WORKER_ENV
+    from search.runtime.cluster import WORKER_ENV
+
+    package = Path(ray.__file__).parent
+    sources = "".join(p.read_text(errors="ignore") for d in ("train", "tune") for p in (package / d).rglob("*.py"))
+    assert [name for name in WORKER_ENV if name not in sources] == []
