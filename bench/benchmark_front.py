@@ -45,9 +45,12 @@ def question(reference: Row | None, members: list[Row]) -> str:
     if not good:
         return f"**No**. {head}; none at its F1."
     best = max(good, key=f1)
+    (_, std), (_, ref_std) = best.mean_std("clean", "f1"), reference.mean_std("clean", "f1")
+    margin = f1(best) - f1(reference)
     return (
         f"**Yes**. {head}; {len(good)} at or above its F1, the best {best.trial} with {f1(best):.4f} at "
-        f"{latency(best):.3f} ms ({latency(reference) / latency(best):.0f}x faster) and {best.params:,} parameters."
+        f"{latency(best):.3f} ms ({latency(reference) / latency(best):.0f}x faster) and {best.params:,} parameters "
+        f"({margin:+.4f}: {'more' if margin > max(std, ref_std) else 'no more'} than the seeds' std, {max(std, ref_std):.4f})."
     )
 
 
@@ -74,7 +77,7 @@ def plot(outcome: Outcome, path: Path) -> None:
     )
     ax.set(xscale="log", xlabel="latency, ms (batch 1, one thread, exported model)", ylabel="test macro F1 (mean over seeds)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", loc="lower right")
+    ax.legend(fontsize="small", loc="lower left")
     fig.tight_layout()
     save_png(fig, path)
 

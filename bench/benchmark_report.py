@@ -203,7 +203,7 @@ def markdown(outcome: Outcome, histories: dict[str, pd.DataFrame], verdicts: lis
     asha = outcome.specs["tpe_asha"][0].scheduler
     search_lines = "\n".join(
         f"- {name}: {spent(histories[name], facts)} in {len(set(histories[name].get('trial', [])))} trials trained, "
-        f"each {startup_seconds(histories[name]):.0f} s from its start to its first\n  epoch on average; {walls[name] / 60:.1f} min wall "
+        f"each {startup_seconds(histories[name]):.1f} s from its start to its first\n  epoch on average; {walls[name] / 60:.1f} min wall "
         f"(search + retraining); {unrecorded_epochs(root)} epoch(s) trained that Tune never recorded (a stopped\n"
         "  trial's run finishing its epoch, or a lost report) are not counted"
         for name, (_, root) in outcome.specs.items()
