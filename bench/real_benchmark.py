@@ -20,7 +20,8 @@ under any load; bench/spending.py says how wall and CPU seconds are reported bes
 most step 1's work; trials' start-up is counted in neither.
 
 The defaults (half the training data, 6 epochs, 3 seeds) are sized for 2 CPU cores and no GPU: 17 to 22
-minutes on a 2-core Intel Xeon machine (load average 2 to 30), 60 minutes on a 2-core AMD EPYC one.
+minutes on a 2-core Intel Xeon machine (load average 2 to 30) and 60 on a 2-core AMD EPYC one when every trial
+was a distributed Train run; 47 minutes on that AMD machine with trials training in-process.
 ``--max-train 0`` uses all 8,000 training samples.
 
     python bench/real_benchmark.py [--data ../shared/datasets/avdigits] [--max-train 4000] [--epochs 6]
