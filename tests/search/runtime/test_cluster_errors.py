@@ -29,9 +29,9 @@ def test_address_of_an_absent_cluster_fails_fast(tmp_path, address, expected):
         "search.run", str(SMOKE), "--results", str(tmp_path / "results"), "--address", address, log=tmp_path / "log"
     )
     assert cmd.wait(timeout=60) == 2
-    # ray.init alone waits a minute or more; the check takes seconds, the rest is the interpreter's imports,
-    # which take longer while the suite's other worker runs beside this one (make test: pytest -n 2)
-    assert time.monotonic() - start < 45
+    # The check takes seconds; the rest is the interpreter's imports, up to ~40 s while the suite's other worker
+    # runs beside this one (make test: pytest -n 2). ray.init would add a minute or more to those.
+    assert time.monotonic() - start < 55
     lines = [line for line in cmd.output().splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and address in lines[0] and expected in lines[0], cmd.output()
     assert "Traceback" not in cmd.output()
