@@ -121,7 +121,7 @@ class OptunaJournal(tune.Callback):
     def finish(self, tune_id: str, failed: bool) -> None:
         study = self.study()
         if tune_id in self._ids:
-            backfill(study, self._ids[tune_id], ExperimentFolder(Path(self.path).parent).trained_history(tune_id), self.metric)
+            backfill(study, self._ids[tune_id], ExperimentFolder(Path(self.path).parent), tune_id, self.metric)
             settle(study, self._ids[tune_id], self.mode, self.max_t, failed)
 
 
@@ -131,14 +131,18 @@ def open_study(path: str | Path, name: str, mode: str) -> optuna.Study:
     )
 
 
-def backfill(study: optuna.Study, trial_id: int, history: list[dict[str, float]], metric: str) -> None:
-    """Fill the gaps in a running Optuna trial's epochs from what it trained (``history``): a driver killed
-    between an epoch's checkpoint and its report leaves that epoch out, and the resumed trial goes on after
-    it. Only epochs before its last reported one: those after it Tune never recorded (the leaderboard neither)."""
+def backfill(study: optuna.Study, trial_id: int, folder: ExperimentFolder, tune_id: str, metric: str) -> None:
+    """Fill the gaps in a running Optuna trial's epochs from what its Tune trial trained (its latest checkpoint,
+    read only when there is a gap): a driver killed between an epoch's checkpoint and its report leaves that
+    epoch out, and the resumed trial goes on after it. Only epochs before its last reported one: those after it
+    Tune never recorded (the leaderboard neither)."""
     storage = study._storage
     known = storage.get_trial(trial_id).intermediate_values
-    for row in history:
-        if metric in row and int(row["epoch"]) not in known and int(row["epoch"]) < max(known, default=0):
+    last = max(known, default=0)
+    if len(known) == last:  # epochs 1..last, every one: no gap (the rule, but after an interruption)
+        return
+    for row in folder.trained_history(tune_id):
+        if metric in row and int(row["epoch"]) not in known and int(row["epoch"]) < last:
             storage.set_trial_intermediate_value(trial_id, int(row["epoch"]), float(row[metric]))
 
 
@@ -168,5 +172,5 @@ def finish_journal(root: Path, spec: SearchSpec, table: pd.DataFrame) -> None:
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         tune_id = t.user_attrs.get(TUNE_ID)
         if tune_id in status:
-            backfill(study, t._trial_id, ExperimentFolder(root).trained_history(tune_id), spec.search.metric)
+            backfill(study, t._trial_id, ExperimentFolder(root), tune_id, spec.search.metric)
             settle(study, t._trial_id, spec.search.mode, spec.scheduler.max_t, failed=status[tune_id] == "failed")

@@ -5,7 +5,6 @@ trained again, and no process is left behind, the killed driver's cluster includ
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ from tests.helpers import (
     TrackedCommand,
     assert_journal_matches_leaderboard,
     assert_quiet,
+    epochs_reported,
     search_trials,
     space_without_early_stopping,
 )
@@ -27,13 +27,10 @@ TRIALS = 6
 
 def reported(tune_dir: Path) -> dict[str, list[int]]:
     """{trial id: epochs reported}."""
-    return {
-        f.parent.name: [json.loads(line)["epoch"] for line in f.read_text().splitlines() if line.strip()]
-        for f in tune_dir.glob("*/result.json")
-    }
+    return {f.parent.name: epochs_reported(f.parent) for f in tune_dir.glob("*/result.json")}
 
 
-def epochs_reported(tune_dir: Path) -> int:
+def total_epochs(tune_dir: Path) -> int:
     return sum(map(len, reported(tune_dir).values()))
 
 
@@ -55,7 +52,7 @@ def test_ctrl_c_sigterm_and_sigkill_stop_the_search_and_resume_finishes_the_expe
     root = tmp_path / "smoke"
     tune = root / "tune"
     first = TrackedCommand(*args, log=tmp_path / "first.log")
-    wait_until(first, lambda: epochs_reported(tune) >= 2)
+    wait_until(first, lambda: total_epochs(tune) >= 2)
     first.interrupt()
     assert first.wait(timeout=120) == 130, first.output()
     out = first.output()
@@ -73,8 +70,8 @@ def test_ctrl_c_sigterm_and_sigkill_stop_the_search_and_resume_finishes_the_expe
 
     # SIGTERM, as `timeout` sends it, stops the resumed search the same way, with the code a SIGTERM gives
     second = TrackedCommand(*args, "--resume", log=tmp_path / "second.log")
-    target = epochs_reported(tune) + 2
-    wait_until(second, lambda: epochs_reported(tune) >= target)
+    target = total_epochs(tune) + 2
+    wait_until(second, lambda: total_epochs(tune) >= target)
     second.terminate()
     assert second.wait(timeout=120) == 143, second.output()
     out = second.output()
