@@ -14,10 +14,10 @@ from statistics import median
 from matplotlib.figure import Figure
 
 from bench.benchmark_rows import Outcome, Row
-from search.results.atomic import atomic_write_text
-from search.results.front import front
-from search.results.leaderboard import simple_markdown, trial_table
+from common.atomic import atomic_write_text
+from search.api import ExperimentFolder
 from search.results.plots import save_png
+from search.results.tables import simple_markdown
 
 FRONT_ARM = "pareto"  # the multi-objective search of bench/real_benchmark.py
 REFERENCE = "report3_spectrogram_cnn"  # the preset the question is asked against
@@ -87,7 +87,7 @@ def front_section(outcome: Outcome, out: Path) -> str:
     if FRONT_ARM not in outcome.specs:
         return ""
     spec, root = outcome.specs[FRONT_ARM]
-    members = front(trial_table(root, spec))
+    members = ExperimentFolder(root).read_front()
     columns = [c for c in ("trial_id", *spec.search.goals, "params", "model_mb", "epochs", "status") if c in members]
     csv, png = out.with_name(f"{out.stem}_front.csv"), out.with_name(f"{out.stem}_front.png")
     atomic_write_text(csv, members[columns].to_csv(index=False))

@@ -11,13 +11,11 @@ from matplotlib.figure import Figure
 from bench.benchmark_front import front_section
 from bench.benchmark_rows import CORRUPTED, Outcome, Row, table
 from bench.spending import WORK, budget_text, spent
-from search.results.atomic import atomic_write_text
-from search.results.folder import TUNE_DIR, ExperimentFolder, read_params
-from search.results.leaderboard import read_history, trial_table
+from common.atomic import atomic_write_text
+from search.api import SearchSpec
+from search.results.folder import HP, ExperimentFolder
 from search.results.plots import save_png
 from search.results.tables import short
-from search.results.tensorboard import flatten
-from search.space.spec import SearchSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 CURVE_LABELS = {
@@ -28,15 +26,11 @@ CURVE_LABELS = {
 }
 
 
-def trained_epochs(root: Path, trial_id: str) -> int:
-    """Epochs a trial finished (Tune can miss some: ``ExperimentFolder.trained_history``)."""
-    return len(ExperimentFolder(root).trained_history(trial_id))
-
-
 def unrecorded_epochs(root: Path) -> int:
-    """Epochs trained in ``root``'s search that its Tune records (and so its compute) lack."""
-    trials = [d for d in (root / TUNE_DIR).iterdir() if d.is_dir()]
-    return sum(max(0, trained_epochs(root, d.name) - len(read_history(d))) for d in trials)
+    """Epochs trained in ``root``'s search that its Tune records (and so its compute) lack: Tune can miss some
+    (``ExperimentFolder.trained_history``)."""
+    folder = ExperimentFolder(root)
+    return sum(max(0, len(folder.trained_history(t)) - len(folder.history(t))) for t in folder.trial_ids())
 
 
 SUMMARY = {
@@ -53,11 +47,9 @@ SUMMARY = {
 
 def reports(root: Path) -> pd.DataFrame:
     """Every epoch every trial reported, in the order they finished."""
+    folder = ExperimentFolder(root)
     rows = [
-        {**r, "trial": d.name, "finished": r["t_driver"] + r["time_total_s"]}
-        for d in (root / TUNE_DIR).iterdir()
-        if d.is_dir()
-        for r in read_history(d)
+        {**r, "trial": t, "finished": r["t_driver"] + r["time_total_s"]} for t in folder.trial_ids() for r in folder.history(t)
     ]
     return pd.DataFrame(rows).sort_values("finished", ignore_index=True) if rows else pd.DataFrame()
 
@@ -144,11 +136,11 @@ def target_half_compute(histories: dict[str, pd.DataFrame], metric: str) -> tupl
 def best_trials(specs: dict[str, tuple[SearchSpec, Path]]) -> str:
     lines, seen = [], {}
     for name, (spec, root) in specs.items():
-        top = trial_table(root, spec)
+        top = ExperimentFolder(root).read_leaderboard()
         if top.empty:
             continue
         best = top.iloc[0]
-        config = flatten(spec.trial_config(read_params(root / TUNE_DIR / best["trial_id"])))
+        config = {c.removeprefix(HP): v for c, v in best.items() if c.startswith(HP) and pd.notna(v)}
         summary = ", ".join(
             f"{label} {config[key]:.3g}" if isinstance(config[key], float) else f"{label} {config[key]}"
             for label, key in SUMMARY.items()
@@ -158,7 +150,7 @@ def best_trials(specs: dict[str, tuple[SearchSpec, Path]]) -> str:
         seen[name] = config
         lines.append(
             f"- **{name}**: {int((top['epochs'] > 0).sum())} trials trained; best {best['trial_id']} ({spec.search.metric} {best[spec.search.metric]:.4f}, "
-            f"{best['epochs']} epochs): {summary}" + (f"; the same configuration as {same}'s best" if same else "")
+            f"{int(best['epochs'])} epochs): {summary}" + (f"; the same configuration as {same}'s best" if same else "")
         )
     return "\n".join(lines) + "\n"
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from common.stats import sample_std
-from search.space.spec import SearchSpec
+from search.api import SearchSpec
 
 CORRUPTED = ("audio_noise", "image_blank", "gaussian")
 

@@ -44,14 +44,12 @@ from bench.gpu_report import markdown, targets, verdict
 from bench.gpu_sampler import GpuSampler, sample_for
 from bench.real_benchmark import machine
 from bench.throughput import reference
+from common.atomic import atomic_write_text
 from data_utils import Split, load_dataset, train_val_split
 from data_utils.preprocess import audio_shape
 from models.classifier import build_model, count_parameters
-from search.results.atomic import atomic_write_text
-from search.run import save_spec, validation_split
-from search.runtime.experiment import run_experiment
+from search.api import SearchSpec, load_spec, new_experiment, parse_trial_config, run_experiment, validation_split
 from search.runtime.tuner import gpus_per_worker
-from search.space.spec import SearchSpec, load_spec, parse_trial_config
 from training.config import TrialConfig
 from training.trainer import train
 
@@ -139,13 +137,12 @@ def search(args: argparse.Namespace, pool: Split, source: str, root: Path) -> di
     spec, over = fusion_spec(args)
     train_split, val_split = validation_split(spec.data, pool)
     splits = {"train": train_split, "val": val_split, "test": None, "source": source}
-    root.mkdir(parents=True)
-    save_spec(root, FUSION, over)
+    new_experiment(root, FUSION, over)
     start = time.perf_counter()
     sampler = GpuSampler()
     sampler.start()
     try:
-        code = run_experiment(spec, splits, root, address=None, resume=False)
+        code = run_experiment(spec, splits, root)
     finally:
         gpu = sampler.stop()
     wall = time.perf_counter() - start

@@ -48,16 +48,11 @@ import torch
 from bench.benchmark_report import write_report
 from bench.benchmark_rows import CORRUPTED, Outcome, Row
 from bench.spending import search_limit, step1_facts
+from common.atomic import atomic_write_text
+from common.constants import INTERRUPTED
 from data_utils import Split, load_dataset, train_val_split
 from models.classifier import count_parameters
-from search.results.atomic import atomic_write_text
-from search.results.folder import RETRAIN_DIR, SPEC_FILE, TUNE_DIR, read_params
-from search.results.leaderboard import read_history, trial_table
-from search.run import save_spec, validation_split
-from search.runtime.cluster import ray_cluster
-from search.runtime.experiment import INTERRUPTED, run_experiment
-from search.runtime.retrain import concat, load_final_model, retrain_runs
-from search.space.spec import SearchSpec, load_spec
+from search.api import ExperimentFolder, cluster, load_spec, new_experiment, run_experiment, validation_split
 from serving.evaluate import evaluate_model
 from serving.export import ExportedClassifier
 from serving.footprint import footprint
@@ -123,11 +118,10 @@ def run(space: str, name: str, over: dict[str, Any], splits: dict[str, Any], res
     over = {**over, "name": name}
     spec = load_spec(SPACES / space, over)
     root = results / name
-    root.mkdir(parents=True)
-    save_spec(root, SPACES / space, over)
+    new_experiment(root, SPACES / space, over)
     print(f"\n=== {name}: {space} {json.dumps({k: v for k, v in over.items() if k != 'data.source'})}", flush=True)
     start = time.perf_counter()
-    code = run_experiment(spec, splits, root, address=None, resume=False)
+    code = run_experiment(spec, splits, root)
     if code == INTERRUPTED:
         sys.exit(f"interrupted: {name} stopped; the benchmark's results so far are in {results}")
     if code != 0:
@@ -135,48 +129,49 @@ def run(space: str, name: str, over: dict[str, Any], splits: dict[str, Any], res
     return time.perf_counter() - start
 
 
-def seconds(trial_dir: Path, key: str = "seconds") -> float:
-    """A trial's epochs' wall seconds (``key`` "cpu_seconds": their CPU seconds)."""
-    return sum(r.get(key, 0.0) for r in read_history(trial_dir))
+def seconds(folder: ExperimentFolder, key: str = "seconds") -> float:
+    """The wall seconds of the epochs of an experiment's trials (``key`` "cpu_seconds": their CPU seconds)."""
+    return sum(r.get(key, 0.0) for t in folder.trial_ids() for r in folder.history(t))
 
 
-def evaluate_run(root: Path, trial_id: str, config: dict[str, Any], test: Split, row: Row) -> None:
+def evaluate_run(folder: ExperimentFolder, trial_id: str, test: Split, row: Row) -> None:
     """Add to ``row`` the test scores of a trial's final weights, clean and corrupted, its parameter count,
     its latency (``serving.footprint``: as a search measures it, batch 1, one thread) and its CPU seconds."""
-    model, pre = load_final_model(root, trial_id, config)
+    model, pre = folder.final_model(trial_id)
     scores = evaluate_model(ExportedClassifier(pre, model).eval(), test, ("clean", *CORRUPTED), seed=0)
     row.scores.append(scores["corruptions"])
     row.params = count_parameters(model)
     row.latency_ms.append(footprint(model, pre, ("latency_ms",))["latency_ms"])
-    row.train_seconds.append(seconds(root / TUNE_DIR / trial_id, "cpu_seconds"))
+    row.train_seconds.append(sum(r.get("cpu_seconds", 0.0) for r in folder.history(trial_id)))
 
 
-def preset_rows(spec: SearchSpec, root: Path, test: Split) -> list[Row]:
+def preset_rows(folder: ExperimentFolder, presets: list[str], test: Split) -> list[Row]:
+    """One row per preset of ``presets`` that trained, its seeds' runs evaluated."""
     rows: dict[str, Row] = {}
-    for trial_dir in sorted((root / TUNE_DIR).iterdir()):
-        if not read_history(trial_dir):
-            continue
-        sampled = read_params(trial_dir)
-        row = rows.setdefault(sampled["preset"], Row(f"hand-tuned: {sampled['preset']}"))
-        evaluate_run(root, trial_dir.name, spec.trial_config(sampled), test, row)
-    return [rows[name] for name in spec.presets if name in rows]
+    for trial_id in folder.trial_ids():
+        if folder.history(trial_id):
+            preset = folder.trial_params(trial_id)["preset"]
+            evaluate_run(folder, trial_id, test, rows.setdefault(preset, Row(f"hand-tuned: {preset}")))
+    return [rows[name] for name in presets if name in rows]
 
 
-def retrained_rows(label: str, spec: SearchSpec, root: Path, test: Split) -> list[Row]:
-    """The trials the product retrained after the search, best first, one row each (several: ``label``
-    followed by the trial id)."""
-    out = root / RETRAIN_DIR
-    if not (out / TUNE_DIR).is_dir():
+def retrained_rows(label: str, folder: ExperimentFolder, test: Split) -> list[Row]:
+    """The trials the product retrained after the search (retrain.json), best first, one row each (several:
+    ``label`` followed by the trial id)."""
+    retrained = folder.read_retrained()
+    if retrained is None:
         return []
-    runs = retrain_runs(spec, root, trial_table(root, spec))  # the product's own names and configs, best first
-    sources = list(dict.fromkeys(run["source"] for run in runs.values()))
-    search_cpu = sum(seconds(d, "cpu_seconds") for d in (root / TUNE_DIR).iterdir() if d.is_dir())
-    rows = {s: Row(label if len(sources) == 1 else f"{label} {s}", search_seconds=search_cpu, trial=s) for s in sources}
-    for trial_dir in sorted((out / TUNE_DIR).iterdir()):
-        if not read_history(trial_dir):
-            continue
-        run = runs[read_params(trial_dir)["run"]]
-        evaluate_run(out, trial_dir.name, run["config"], test, rows[run["source"]])
+    source = {r["run"]: r["source"] for r in retrained["runs"]}  # the product's own run names, best config first
+    sources = list(dict.fromkeys(source.values()))
+    rows = {
+        s: Row(label if len(sources) == 1 else f"{label} {s}", search_seconds=seconds(folder, "cpu_seconds"), trial=s)
+        for s in sources
+    }
+    runs = ExperimentFolder(folder.retrain)
+    for trial_id in runs.trial_ids():
+        run = runs.trial_params(trial_id)["run"]
+        if run in source:
+            evaluate_run(runs, trial_id, test, rows[source[run]])
     return [row for row in rows.values() if row.scores]
 
 
@@ -210,24 +205,21 @@ def load_data(data: str, max_train: int, max_test: int) -> tuple[str, Split, Spl
     return dataset.source, stratified_subset(dataset.train, max_train), stratified_subset(dataset.test, max_test)
 
 
-def experiment_compute(root: Path) -> float:
-    return sum(seconds(d) for d in (root / TUNE_DIR).iterdir() if d.is_dir())
-
-
 def run_benchmark(args: argparse.Namespace, results: Path) -> dict[str, Any]:
     """Steps 1 to 4, on one Ray cluster; returns (and saves) the run's facts."""
     started, load_start = time.perf_counter(), os.getloadavg()
     source, pool, test = load_data(args.data, args.max_train, args.max_test)
     print(f"data: {source}: {len(pool)} training samples (train + validation), {len(test)} test samples", flush=True)
     walls: dict[str, float] = {}
-    with ray_cluster(None):
+    with cluster():
         slots = int(ray.cluster_resources().get("CPU", 1))  # trials at once: one CPU each (the space files)
         common = common_overrides(args, slots)
         # Step 1, trained like the product's retraining of a search's best (search.runtime.retrain): on train +
         # validation, final weights; the test split is only scored after each epoch, it selects nothing.
-        step1 = {"train": concat(*split_data("seeds.yaml", pool)), "val": test, "test": None, "source": source}
+        train, val = split_data("seeds.yaml", pool)
+        step1 = {"train": train.concat(val), "val": test, "test": None, "source": source}
         walls["presets"] = run("seeds.yaml", "presets", {**common, "search.num_samples": args.seeds}, step1, results)
-        budget = experiment_compute(results / "presets")
+        budget = seconds(ExperimentFolder(results / "presets"))
         if not budget:
             sys.exit(f"error: step 1 trained nothing; see {results / 'presets'}")
         spend = {
@@ -276,13 +268,12 @@ def collect(facts: dict[str, Any], results: Path) -> Outcome:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # latency with the threads a trial has (one CPU each, the space files)
     try:
-        root = results / "presets"
-        outcome = Outcome(facts, preset_rows(load_spec(root / SPEC_FILE), root, test), root)
+        presets = ExperimentFolder(results / "presets")
+        outcome = Outcome(facts, preset_rows(presets, list(load_spec(presets.spec).presets), test), presets.root)
         for name, (_, label) in SEARCHES.items():
-            root = results / name
-            spec = load_spec(root / SPEC_FILE)
-            outcome.specs[name] = (spec, root)
-            rows = retrained_rows(label, spec, root, test)
+            folder = ExperimentFolder(results / name)
+            outcome.specs[name] = (load_spec(folder.spec), folder.root)
+            rows = retrained_rows(label, folder, test)
             if not rows:
                 print(f"warning: {name}: no retrained model", flush=True)
             else:

@@ -27,12 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import ray
 import torch
 
-from search.results.folder import PARAMS_FILE, ExperimentFolder, read_params
-from search.results.leaderboard import read_history
-from search.run import load_splits
-from search.runtime.cluster import ray_cluster
-from search.runtime.experiment import run_experiment
-from search.space.spec import SearchSpec, load_spec, parse_trial_config
+from search.api import ExperimentFolder, SearchSpec, cluster, load_spec, load_splits, parse_trial_config, run_experiment
 from training.trainer import train
 
 SMOKE = Path(__file__).resolve().parents[1] / "spaces" / "smoke.yaml"
@@ -42,11 +37,11 @@ PATHS = {"(b) Tune, trials in-process": False, "(c) Tune, distributed Train runs
 def search(spec: SearchSpec, splits: dict, tmp: Path) -> tuple[float, pd.DataFrame, list[dict]]:
     """(wall seconds, every reported epoch, the trials' configs) of one search."""
     start = time.perf_counter()
-    assert run_experiment(spec, splits, tmp, address=None, resume=False) == 0
+    assert run_experiment(spec, splits, tmp) == 0
     wall = time.perf_counter() - start
-    trials = sorted(d for d in ExperimentFolder(tmp).tune.iterdir() if (d / PARAMS_FILE).is_file())
-    rows = pd.DataFrame([{**r, "trial": d.name} for d in trials for r in read_history(d)])
-    return wall, rows, [spec.trial_config(read_params(d)) for d in trials]
+    folder = ExperimentFolder(tmp)
+    rows = pd.DataFrame([{**r, "trial": t} for t in folder.trial_ids() for r in folder.history(t)])
+    return wall, rows, [spec.trial_config(folder.trial_params(t)) for t in folder.trial_ids()]
 
 
 def main() -> None:
@@ -68,7 +63,7 @@ def main() -> None:
 
     results = {}
     start = time.perf_counter()
-    with ray_cluster(None):
+    with cluster():
         cluster_start = time.perf_counter() - start
         for name, spec in specs.items():
             with tempfile.TemporaryDirectory() as tmp:

@@ -24,11 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import ray
 from ray.util.placement_group import placement_group_table
 
-from search.results.leaderboard import trial_table
-from search.run import load_splits
-from search.runtime.cluster import leaked_resources, ray_cluster
-from search.runtime.experiment import run_experiment
-from search.space.spec import load_spec
+from search.api import ExperimentFolder, cluster, load_spec, load_splits, run_experiment
+from search.runtime.cluster import leaked_resources
 
 SMOKE = Path(__file__).resolve().parents[1] / "spaces" / "smoke.yaml"
 
@@ -77,12 +74,12 @@ def main() -> None:
         },
     )
     splits = load_splits(spec)
-    with tempfile.TemporaryDirectory() as tmp, ray_cluster(None), MemorySampler() as memory:
+    with tempfile.TemporaryDirectory() as tmp, cluster(), MemorySampler() as memory:
         start = time.monotonic()
-        code = run_experiment(spec, splits, Path(tmp), address=None, resume=False)
+        code = run_experiment(spec, splits, Path(tmp))
         wall = time.monotonic() - start
         held, pgs = leaked_resources(timeout_s=30), live_placement_groups()
-        statuses = trial_table(Path(tmp), spec)["status"].str.split(" at ").str[0].value_counts().to_dict()
+        statuses = ExperimentFolder(Path(tmp)).read_leaderboard()["status"].str.split(" at ").str[0].value_counts().to_dict()
 
     mib = [rss / 2**20 for _, rss in memory.samples]
     quarter = max(1, len(mib) // 4)

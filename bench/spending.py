@@ -13,8 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from search.results.folder import TUNE_DIR
-from search.results.leaderboard import read_history
+from search.api import ExperimentFolder
 from search.results.tables import short
 from search.runtime.budget import UNITS
 
@@ -60,7 +59,8 @@ def budget_text(facts: dict[str, Any]) -> str:
 
 def step1_facts(root: Path) -> dict[str, float]:
     """Step 1's work, the searches' budget, and its epochs' CPU seconds."""
-    history = [r for d in (root / TUNE_DIR).iterdir() if d.is_dir() for r in read_history(d)]
+    folder = ExperimentFolder(root)
+    history = [r for t in folder.trial_ids() for r in folder.history(t)]
     return {
         "budget_work": sum(r.get(WORK, 0.0) for r in history),
         "budget_cpu_s": sum(r.get("cpu_seconds", 0.0) for r in history),

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from data_utils import load_dataset, train_val_split
 from data_utils.preprocess import audio_shape
 from models import build_model
-from search.space.spec import load_spec, parse_trial_config
+from search.api import load_spec, parse_trial_config
 from training.trainer import fit_preprocessor, to_device, train
 
 SEEDS = Path(__file__).resolve().parents[1] / "spaces" / "seeds.yaml"

@@ -56,6 +56,14 @@ class Split:
         """Whether this split carries labels."""
         return self.labels is not None
 
+    def concat(self, other: Split) -> Split:
+        """This split's rows, then ``other``'s (both labelled: training on train + validation)."""
+        return Split(
+            np.concatenate([self.images, other.images]),
+            np.concatenate([self.audio, other.audio]),
+            np.concatenate([self.labels, other.labels]),
+        )
+
     def subset(self, idx: np.ndarray) -> Split:
         """Return the rows selected by ``idx`` as a new Split.
 

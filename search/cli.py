@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from common.atomic import atomic_write_text
 from common.errors import UserError
-from search.results.atomic import atomic_write_text
 
 __all__ = ["ArgumentParser", "UserError", "command", "positive_int", "write_output"]
 

@@ -31,8 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = Path(parse_args(argv).experiment)
     try:
         spec = load_experiment(root)
-        table = trial_table(root, spec)
-        write_leaderboard(root, table, spec, read_retrained(root))
+        table = trial_table(root, spec.search, spec.resolver())
+        write_leaderboard(root, table, spec.name, spec.search, read_retrained(root))
         path = write_report(root, spec, table)
     except OSError as e:  # a results folder that cannot be read or written
         raise UserError(f"{e.filename or root}: {e.strerror or e}") from None

@@ -15,12 +15,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from search.api import load_splits
 from search.cli import ArgumentParser, UserError, command, positive_int
 from search.results.folder import RAY_LOG, ExperimentFolder
-from search.results.leaderboard import trial_table, write_leaderboard
+from search.results.leaderboard import trial_table
 from search.results.report import write_report
 from search.results.saved_experiment import load_experiment
-from search.run import load_splits
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -46,29 +46,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         **({"ablation": False} if args.no_ablation else {}),
     )
     spec = dataclasses.replace(spec, retrain=retrain, data=dataclasses.replace(spec.data, source=args.data or spec.data.source))
-    table = trial_table(root, spec)
+    table = trial_table(root, spec.search, spec.resolver())
     if table.empty or (table["status"] == "failed").all():
         raise UserError(f"{root}: no trial with a result to retrain; run or --resume the search first")
     splits = load_splits(spec)
 
-    import ray
-
     from search.runtime.cluster import ray_cluster
     from search.runtime.console import quiet_console
-    from search.runtime.experiment import print_retrained
-    from search.runtime.retrain import run_retraining
-    from search.runtime.tuner import gpus_per_worker
+    from search.runtime.experiment import retrain_best
 
     folder = ExperimentFolder(root)
     with quiet_console(folder.ray_log, args.verbose) as log:
         with ray_cluster(args.address):
             for old in (folder.retrain, folder.best, folder.ensemble, folder.crossval):  # its runs would mix with the new ones
                 shutil.rmtree(old, ignore_errors=True)
-            gpus = gpus_per_worker(spec, ray.cluster_resources().get("GPU", 0.0))
-            retrained = run_retraining(spec, root, splits, table, use_gpu=gpus > 0, gpus=gpus)
-        write_leaderboard(root, table, spec, retrained)
-        if retrained is not None:
-            print_retrained(retrained)
+            retrain_best(spec, root, splits, table)
         print(f"  report: {write_report(root, spec, table)}")
         if log is not None:
             print(f"  Ray's and Tune's own output: {log} (--verbose shows it here)")

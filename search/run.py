@@ -8,23 +8,19 @@ checkpoints of trials that train in-process), one Ray Train run per distributed 
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from common.constants import METRIC_MODES
-from data_utils import DataError, Split, duplicate_groups, load_dataset, train_val_split
+from common.constants import INTERRUPTED, METRIC_MODES, STOPPED_BY, TERMINATED
+from search.api import forget, load_splits, new_experiment, run_experiment, writable_folder
 from search.cli import ArgumentParser, UserError, command, positive_int
-from search.results.atomic import atomic_write_text
-from search.results.folder import RAY_LOG, SPEC_FILE, ExperimentFolder
+from search.results.folder import RAY_LOG, ExperimentFolder
 from search.results.saved_experiment import previous_trials
-from search.space.resolve import deep_merge, unflatten
-from search.space.spec import DataSection, SearchSpec, load_spec
+from search.runtime.console import quiet_console
+from search.space.spec import SearchSpec, load_spec
 from search.space.typed_config import ConfigError
 
 
@@ -71,55 +67,13 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def experiment_dir(args: argparse.Namespace, spec: SearchSpec) -> Path:
-    """RESULTS/NAME, checked against ``--resume``; ``create_dir`` makes it once every input is known to be good."""
+    """RESULTS/NAME, checked against ``--resume``; made once every input is known to be good."""
     root = Path(args.results).resolve() / spec.name
-    if args.resume and not (root / SPEC_FILE).is_file():
+    if args.resume and not ExperimentFolder(root).spec.is_file():
         raise UserError(f"--resume: no experiment at {root}; check --name and --results")
     if not args.resume and root.is_dir() and any(root.iterdir()):
         raise UserError(f"{root} already holds an experiment; add --resume to continue it, or pick another --name")
     return root
-
-
-def create_dir(root: Path) -> None:
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        probe = root / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as e:
-        raise UserError(f"cannot write results to {root}: {e.strerror}; pick a writable --results folder") from None
-
-
-def validation_split(data: DataSection, train: Split) -> tuple[Split, Split]:
-    """(train, validation) of ``train`` as a space file's data section says."""
-    groups = duplicate_groups(train) if data.group_duplicates else None
-    if groups is not None and groups.max() + 1 < len(groups):
-        print(
-            f"data: the {len(groups)} training samples form {groups.max() + 1} groups sharing an audio clip or an image; "
-            "each group stays on one side of the split (data.group_duplicates)"
-        )
-    return train_val_split(train, data.val_fraction, data.seed, groups)
-
-
-def load_splits(spec: SearchSpec) -> dict[str, Any]:
-    dataset = load_dataset(spec.data.source, seed=spec.data.seed)
-    try:
-        train, val = validation_split(spec.data, dataset.train)
-    except DataError as e:
-        # The split's messages name the class and data.val_fraction; say which data set, too.
-        raise DataError(f"{dataset.source}: {e}") from None
-    print(
-        f"data: {dataset.source}: {len(train)} train / {len(val)} validation samples"
-        + (f", {len(dataset.test)} held-out test samples (not used by the search)" if dataset.test is not None else "")
-    )
-    if dataset.synthetic_audio:
-        print("data: NOTE the demo's audio is SYNTHETIC; point --data at a Kaggle/Zenodo folder for real speech")
-    return {"train": train, "val": val, "test": dataset.test, "source": dataset.source}
-
-
-def save_spec(root: Path, path: Path, over: dict[str, Any]) -> None:
-    raw = yaml.safe_load(path.read_text()) or {}
-    atomic_write_text(root / SPEC_FILE, yaml.safe_dump(deep_merge(raw, unflatten(over)), sort_keys=False))
 
 
 @command
@@ -135,20 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     root = experiment_dir(args, spec)
     if args.resume:
-        spec_path, spec = root / SPEC_FILE, load_spec(root / SPEC_FILE)
+        spec = load_spec(ExperimentFolder(root).spec)
     previous = previous_trials(Path(args.warm_start), spec) if args.warm_start and not args.resume else []
     splits = load_splits(spec)
-    create_dir(root)  # not before: bad input must leave no trace
-    if not args.resume:
-        save_spec(root, spec_path, over)
-        if previous:
-            atomic_write_text(ExperimentFolder(root).warm_start, json.dumps(previous))
+    # not before: bad input must leave no trace
+    folder = writable_folder(root) if args.resume else new_experiment(root, spec_path, over, previous)
 
-    # Imports Ray: only once the input is known to be good.
-    from search.runtime.console import quiet_console
-    from search.runtime.experiment import INTERRUPTED, STOPPED_BY, TERMINATED, run_experiment
-
-    with quiet_console(ExperimentFolder(root).ray_log, args.verbose) as log:
+    with quiet_console(folder.ray_log, args.verbose) as log:
         try:
             code = run_experiment(spec, splits, root, address=args.address, resume=args.resume)
         except UserError as e:  # found once Ray is up: no cluster, or no room for a trial
@@ -168,15 +115,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if code in STOPPED_BY:
             print(f"{STOPPED_BY[code]}: results so far in {root}; continue with: {resume_command(args, spec)}", file=sys.stderr)
     return code
-
-
-def forget(root: Path) -> None:
-    """Undo an experiment that never started: only its saved space, warm start and Ray's log are in the folder."""
-    folder = ExperimentFolder(root)
-    for path in (folder.spec, folder.warm_start, folder.ray_log):
-        path.unlink(missing_ok=True)
-    if not any(root.iterdir()):
-        root.rmdir()
 
 
 def resume_command(args: argparse.Namespace, spec: SearchSpec) -> str:

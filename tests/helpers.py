@@ -20,7 +20,7 @@ import yaml
 
 from data_utils.preprocess import Preprocessor, audio_shape
 from models.classifier import build_model
-from search.results.folder import JOURNAL_FILE
+from search.results.folder import JOURNAL_FILE, ExperimentFolder
 from search.run import main
 from search.runtime.journal import TUNE_ID, journal_storage
 from search.space.spec import parse_trial_config
@@ -148,14 +148,7 @@ def on_path(space: str | Path, path: str, tmp_path: Path) -> str:
 def search(tmp_path: Path, *args: str, path: str = "in_process") -> pd.DataFrame:
     code = main([on_path(SMOKE, path, tmp_path), "--results", str(tmp_path), *args])
     assert code == 0
-    return search_trials(tmp_path / "smoke")
-
-
-def search_trials(root: Path) -> pd.DataFrame:
-    """The leaderboard's search trials (retrained configs come first, ranked "retrained")."""
-    table = pd.read_csv(root / "leaderboard.csv", dtype={"rank": str})
-    table = table[table["rank"] != "retrained"].reset_index(drop=True)
-    return table.astype({"rank": int})
+    return ExperimentFolder(tmp_path / "smoke").read_leaderboard()
 
 
 def space_without_early_stopping(tmp_path: Path) -> str:

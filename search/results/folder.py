@@ -25,7 +25,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import torch
+
+    from data_utils.preprocess import Preprocessor
 
 SPEC_FILE = "space.yaml"
 TUNE_DIR = "tune"  # Ray Tune's experiment directory
@@ -47,11 +53,28 @@ RAY_LOG = "ray.log"  # Ray's and Tune's own output, off the console (search.runt
 PARAMS_FILE = "params.json"  # in a Tune trial's folder: its sampled values
 RESULT_FILE = "result.json"  # in a Tune trial's folder: one JSON line per reported epoch
 CHECKPOINT_FILE = "checkpoint.pt"  # in a Train checkpoint: the trainer's checkpoint dict
+HP = "hp."  # prefix of the hyperparameter columns of leaderboard.csv / .json (a trial's config, flattened)
+RETRAINED = "retrained"  # the rank of the leaderboard's retrained configs' rows, above the search's trials
 
 
 def read_params(trial_dir: Path) -> dict[str, Any]:
     """A Tune trial's params.json: the values sampled for it."""
     return json.loads((trial_dir / PARAMS_FILE).read_text())
+
+
+def read_history(trial_dir: Path) -> list[dict[str, Any]]:
+    """The trial's reported epochs, oldest first; an epoch reported again after a retry counts once."""
+    path = trial_dir / RESULT_FILE
+    if not path.is_file():
+        return []
+    rows: dict[int, dict[str, Any]] = {}
+    for line in path.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:  # blank, or the last line of a driver killed while writing it
+            continue
+        rows[int(row["epoch"])] = row
+    return [rows[e] for e in sorted(rows)]
 
 
 @dataclass(frozen=True)
@@ -124,6 +147,10 @@ class ExperimentFolder:
         """``leaderboard.<suffix>``: csv, json or md."""
         return self.root / f"{LEADERBOARD}.{suffix}"
 
+    def front(self, suffix: str) -> Path:
+        """``pareto.<suffix>``: csv or md."""
+        return self.root / f"{PARETO_FILE}.{suffix}"
+
     def trial(self, trial_id: str) -> Path:
         """A Tune trial's folder."""
         return self.tune / trial_id
@@ -133,22 +160,65 @@ class ExperimentFolder:
         was distributed."""
         return [p for d in (self.trial(trial_id), self.train / trial_id) for p in d.glob("checkpoint_*") if p.is_dir()]
 
-    def trained_history(self, trial_id: str) -> list[dict[str, float]]:
-        """The epochs a trial trained, from its latest checkpoint (kept whatever its score): the truth when
-        Tune missed a report, a stopped trial's run finishing its epoch or a driver killed before a report."""
+    def latest_checkpoint(self, trial_id: str) -> dict[str, Any] | None:
+        """The trainer's checkpoint dict of a trial's latest checkpoint (kept whatever its score), tensors only
+        (no unpickling); None when it has none."""
         import torch  # here only: a trial's driver imports this module and must not load torch (tests/search/runtime/test_driver.py)
 
         latest = max(self.checkpoint_dirs(trial_id), key=lambda p: p.name, default=None)
-        if latest is None:
-            return []
-        return list(torch.load(latest / CHECKPOINT_FILE, map_location="cpu", weights_only=True)["history"])
+        return None if latest is None else torch.load(latest / CHECKPOINT_FILE, map_location="cpu", weights_only=True)
+
+    def trained_history(self, trial_id: str) -> list[dict[str, float]]:
+        """The epochs a trial trained, from its latest checkpoint: the truth when Tune missed a report, a
+        stopped trial's run finishing its epoch or a driver killed before a report."""
+        state = self.latest_checkpoint(trial_id)
+        return [] if state is None else list(state["history"])
+
+    def final_model(self, trial_id: str) -> tuple[torch.nn.Module, Preprocessor]:
+        """The model (in eval mode) and preprocessing of a trial's latest checkpoint, built from the config
+        saved in it: a retrained run's final weights."""
+        from data_utils.preprocess import Preprocessor, audio_shape
+        from models import build_model
+        from search.space.spec import parse_trial_config
+
+        state = self.latest_checkpoint(trial_id)
+        if state is None:
+            raise FileNotFoundError(f"{self.root}: trial {trial_id} has no checkpoint")
+        trial = parse_trial_config(state["config"])
+        model = build_model(trial.model, audio_shape(trial.preprocess.audio_layout))
+        model.load_state_dict(state["model"])
+        pre = Preprocessor(trial.preprocess)
+        pre.load_state_dict(state["preprocessor"])
+        return model.eval(), pre
 
     def trial_params(self, trial_id: str) -> dict[str, Any]:
         return read_params(self.trial(trial_id))
 
+    def trial_ids(self) -> list[str]:
+        """The experiment's Tune trials (folders with a params.json), by name."""
+        return sorted(d.name for d in self.tune.iterdir() if (d / PARAMS_FILE).is_file()) if self.tune.is_dir() else []
+
+    def history(self, trial_id: str) -> list[dict[str, Any]]:
+        """A trial's reported epochs, oldest first (``read_history``)."""
+        return read_history(self.trial(trial_id))
+
     def read_warm_start(self) -> list[dict[str, Any]]:
         """warm_start.json: the previous experiment's trials the searcher was given; [] without --warm-start."""
         return json.loads(self.warm_start.read_text()) if self.warm_start.is_file() else []
+
+    def read_leaderboard(self) -> pd.DataFrame:
+        """leaderboard.csv's search trials, best first (the retrained configs' rows left out)."""
+        import pandas as pd  # here only, as torch above
+
+        table = pd.read_csv(self.leaderboard("csv"), dtype={"rank": str})
+        return table[table["rank"] != RETRAINED].reset_index(drop=True).astype({"rank": int})
+
+    def read_front(self) -> pd.DataFrame:
+        """pareto.csv: the feasible trials on the Pareto front of a search of several objectives, best first
+        objective first (empty for one objective)."""
+        import pandas as pd
+
+        return pd.read_csv(self.front("csv")) if self.front("csv").is_file() else pd.DataFrame()
 
     def read_retrained(self) -> dict[str, Any] | None:
         """retrain.json, or None before retraining (or when it was not asked for)."""

@@ -14,14 +14,14 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from common.atomic import atomic_write_text
 from common.constants import FOOTPRINT
-from search.results.atomic import atomic_write_text
-from search.results.folder import PARETO_FILE
-from search.results.leaderboard import feasible, searched_columns, simple_markdown
+from search.results.folder import HP, PARETO_FILE, ExperimentFolder
+from search.results.leaderboard import feasible, searched_columns
 from search.results.pareto import costs, spread
 from search.results.plots import DPI, figure
-from search.results.tables import HP
-from search.space.spec import SearchSpec
+from search.results.tables import simple_markdown
+from search.space.spec import SearchSection
 
 
 def front(table: pd.DataFrame) -> pd.DataFrame:
@@ -29,13 +29,12 @@ def front(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["front"] == 1] if "front" in table else table.iloc[:0]
 
 
-def retrain_trials(table: pd.DataFrame, spec: SearchSpec) -> list[str]:
-    """The trials to retrain, up to ``retrain.top_k``, the one to export as best/ first.
+def retrain_trials(table: pd.DataFrame, goals: dict[str, str], k: int) -> list[str]:
+    """The trials to retrain, up to ``k`` (``retrain.top_k``), the one to export as best/ first.
 
     One objective: the best feasible trials. Several: members spread along the Pareto front, from the
     best first objective (best/: the documented choice) to the other end (``search.pareto.spread``).
     """
-    goals, k = spec.search.goals, spec.retrain.top_k
     if len(goals) == 1:
         ok = ~table["status"].astype(str).str.startswith(("failed", "infeasible"))
         return list(table[ok]["trial_id"].head(k))
@@ -44,29 +43,30 @@ def retrain_trials(table: pd.DataFrame, spec: SearchSpec) -> list[str]:
     return list(rows["trial_id"].iloc[picked])
 
 
-def front_columns(table: pd.DataFrame, spec: SearchSpec) -> list[str]:
-    shown = [*spec.search.goals, *(c for c in FOOTPRINT if c in table and c not in spec.search.goals)]
-    return ["trial_id", "status", *shown, "best_epoch", "epochs", *searched_columns(table, spec)]
+def front_columns(table: pd.DataFrame, goals: dict[str, str]) -> list[str]:
+    shown = [*goals, *(c for c in FOOTPRINT if c in table and c not in goals)]
+    return ["trial_id", "status", *shown, "best_epoch", "epochs", *searched_columns(table)]
 
 
-def front_section(root: Path, spec: SearchSpec, table: pd.DataFrame) -> str:
-    """Write pareto.csv and pareto.md (multi-objective searches only) and return report.md's section."""
-    goals = spec.search.goals
+def front_section(root: Path, name: str, search: SearchSection, table: pd.DataFrame) -> str:
+    """Write pareto.csv and pareto.md of the experiment ``name`` (searches of several objectives only) and
+    return report.md's section."""
+    goals = search.goals
     if len(goals) == 1:
         return ""
     text = f"## Pareto front: {', '.join(f'{g} ({m})' for g, m in goals.items())}\n\n"
     members = front(table) if not table.empty else table
     if members.empty:
         return text + "No feasible trial has a value for every objective yet.\n"
-    rows = members[front_columns(table, spec)].rename(columns=lambda c: c.removeprefix(HP))
-    atomic_write_text(root / f"{PARETO_FILE}.csv", rows.to_csv(index=False))
-    atomic_write_text(root / f"{PARETO_FILE}.md", f"# {spec.name}: Pareto front\n\n" + simple_markdown(rows))
+    rows = members[front_columns(table, goals)].rename(columns=lambda c: c.removeprefix(HP))
+    atomic_write_text(ExperimentFolder(root).front("csv"), rows.to_csv(index=False))
+    atomic_write_text(ExperimentFolder(root).front("md"), f"# {name}: Pareto front\n\n" + simple_markdown(rows))
 
-    limits = "".join(f", {name} <= {value:g}" for name, value in spec.search.constraints.items())
+    limits = "".join(f", {name} <= {value:g}" for name, value in search.constraints.items())
     return text + (
         f"{len(members)} feasible trial(s) on the front, of {int(feasible(table, goals).sum())} feasible{limits}: "
         f"[{PARETO_FILE}.md]({PARETO_FILE}.md) (and .csv).\n\n"
-        + figure(front_figure(table, goals, dict(spec.search.constraints)), root, "pareto", "Pareto front")
+        + figure(front_figure(table, goals, dict(search.constraints)), root, "pareto", "Pareto front")
         + "\n"
         + simple_markdown(rows)
     )

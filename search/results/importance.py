@@ -17,8 +17,7 @@ from typing import Any
 
 import optuna
 
-from search.space.params import optuna_values, sample
-from search.space.spec import SearchSpec
+from search.space.params import Param, optuna_values, sample
 
 MIN_TRIALS = 2  # fANOVA compares trials: one tells nothing
 
@@ -44,19 +43,19 @@ class Importance:
     conditional: dict[str, Conditional] = field(default_factory=dict)  # each of left_out, among its trials
 
 
-def rebuild_study(spec: SearchSpec, results: Iterable[tuple[Mapping[str, Any], float]]) -> optuna.Study:
+def rebuild_study(params: Sequence[Param], mode: str, results: Iterable[tuple[Mapping[str, Any], float]]) -> optuna.Study:
     """An in-memory study with one completed trial per (sampled values, search metric value)."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # as the searcher does: no "study created" lines
-    study = optuna.create_study(direction="maximize" if spec.search.mode == "max" else "minimize")
+    study = optuna.create_study(direction="maximize" if mode == "max" else "minimize")
     for sampled, value in results:
-        replay = optuna.trial.FixedTrial(optuna_values(spec.params, sampled))
-        sample(list(spec.params), replay)
+        replay = optuna.trial.FixedTrial(optuna_values(params, sampled))
+        sample(list(params), replay)
         study.add_trial(optuna.trial.create_trial(params=replay.params, distributions=replay.distributions, value=value))
     return study
 
 
-def importances(spec: SearchSpec, results: Sequence[tuple[Mapping[str, Any], float]]) -> Importance:
-    """fANOVA importances of the searched parameters for the search metric.
+def importances(params: Sequence[Param], mode: str, results: Sequence[tuple[Mapping[str, Any], float]]) -> Importance:
+    """fANOVA importances of the searched ``params`` for the search metric, which ``mode`` optimizes.
 
     Args:
         results: (sampled values, metric value) of every trial that has a result.
@@ -64,9 +63,9 @@ def importances(spec: SearchSpec, results: Sequence[tuple[Mapping[str, Any], flo
     Raises:
         NoImportance: too few trials, no searched parameter, or none common to every trial.
     """
-    if not spec.params:
+    if not params:
         raise NoImportance("the space searches no parameters (it runs presets)")
-    study = rebuild_study(spec, results)
+    study = rebuild_study(params, mode, results)
     scores = shares(study.trials)
     searched = sorted({name for t in study.trials for name in t.params})
     left_out = tuple(name for name in searched if name not in scores)

@@ -12,29 +12,15 @@ from typing import Any
 
 import pandas as pd
 
+from common.atomic import atomic_write_text
 from common.constants import FOOTPRINT
-from search.results.atomic import atomic_write_text
-from search.results.folder import LEADERBOARD, PARAMS_FILE, RESULT_FILE, TUNE_DIR, ExperimentFolder, read_params
+from search.results.folder import HP, RETRAINED, ExperimentFolder, read_history, read_params
 from search.results.pareto import INFEASIBLE, costs, front_ranks
-from search.results.tables import HP, METRICS, readable, readable_retrained
+from search.results.tables import METRICS, readable, readable_retrained, simple_markdown
 from search.results.tensorboard import flatten
-from search.space.spec import SearchSpec
+from search.space.resolve import TrialResolver
+from search.space.spec import SearchSection
 from search.space.warm_start import trial_source
-
-
-def read_history(trial_dir: Path) -> list[dict[str, Any]]:
-    """The trial's reported epochs, oldest first; an epoch reported again after a retry counts once."""
-    path = trial_dir / RESULT_FILE
-    if not path.is_file():
-        return []
-    rows: dict[int, dict[str, Any]] = {}
-    for line in path.read_text().splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:  # blank, or the last line of a driver killed while writing it
-            continue
-        rows[int(row["epoch"])] = row
-    return [rows[e] for e in sorted(rows)]
 
 
 def last_error(trial_dir: Path) -> str | None:
@@ -80,11 +66,11 @@ def tune_checkpoint(trial_dir: Path, history: list[dict[str, Any]], metric: str,
     return str(trial_dir / (max if mode == "max" else min)(kept, key=lambda r: r[metric])["checkpoint_dir_name"])
 
 
-def trial_row(trial_dir: Path, spec: SearchSpec) -> dict[str, Any]:
+def trial_row(trial_dir: Path, search: SearchSection, resolve: TrialResolver) -> dict[str, Any]:
     sampled = read_params(trial_dir)
     history = read_history(trial_dir)
     error = last_error(trial_dir)
-    metric, mode = spec.search.metric, spec.search.mode
+    metric, mode = search.metric, search.mode
     row: dict[str, Any] = {"trial_id": trial_dir.name}
     if history and history[-1].get(INFEASIBLE):  # over a limit: measured, never trained
         row.update(
@@ -95,7 +81,7 @@ def trial_row(trial_dir: Path, spec: SearchSpec) -> dict[str, Any]:
     elif history:
         best = (max if mode == "max" else min)(history, key=lambda r: r[metric])
         epochs = history[-1]["epoch"]
-        if epochs >= spec.scheduler.max_t:
+        if epochs >= resolve.epochs:
             status = "completed"
         else:
             status = "failed" if error else f"stopped early at epoch {epochs}"
@@ -114,25 +100,25 @@ def trial_row(trial_dir: Path, spec: SearchSpec) -> dict[str, Any]:
         row.update(status="failed" if error else "not started", epochs=0)
     row["error"] = error if row["status"] == "failed" else None
     row["source"] = trial_source(sampled)
-    row.update({HP + k: v for k, v in flatten(spec.trial_config(sampled)).items()})
+    row.update({HP + k: v for k, v in flatten(resolve(sampled)).items()})
     return row
 
 
-def trial_table(root: Path, spec: SearchSpec) -> pd.DataFrame:
-    """One row per trial of the experiment in ``root``, best first (by the search metric)."""
-    tune_dir = root / TUNE_DIR
-    rows = [trial_row(d, spec) for d in sorted(tune_dir.iterdir()) if (d / PARAMS_FILE).is_file()] if tune_dir.is_dir() else []
-    table = pd.DataFrame(rows)
+def trial_table(root: Path, search: SearchSection, resolve: TrialResolver) -> pd.DataFrame:
+    """One row per trial of the experiment in ``root``, best first by ``search``'s metric (several objectives:
+    Pareto fronts first); ``resolve`` gives each trial's full config from its sampled values, and its epochs."""
+    folder = ExperimentFolder(root)
+    table = pd.DataFrame([trial_row(folder.trial(t), search, resolve) for t in folder.trial_ids()])
     if table.empty:
         return table
-    if spec.search.metric not in table:
-        table[spec.search.metric] = float("nan")
+    if search.metric not in table:
+        table[search.metric] = float("nan")
     for column in ("best_epoch", "epochs", "params"):  # counts, also where a trial that never reported has none
         if column in table:
             table[column] = table[column].astype("Int64")
-    table = table.sort_values(spec.search.metric, ascending=spec.search.mode == "min", na_position="last", kind="stable")
-    if len(spec.search.goals) > 1:  # Pareto fronts first, each by the first objective
-        table["front"] = fronts(table, spec.search.goals)
+    table = table.sort_values(search.metric, ascending=search.mode == "min", na_position="last", kind="stable")
+    if len(search.goals) > 1:  # Pareto fronts first, each by the first objective
+        table["front"] = fronts(table, search.goals)
         table = table.sort_values("front", na_position="last", kind="stable")
     table.insert(0, "rank", range(1, len(table) + 1))
     return table.reset_index(drop=True)
@@ -153,30 +139,24 @@ def fronts(table: pd.DataFrame, goals: dict[str, str]) -> pd.Series:
     return out
 
 
-def searched_columns(table: pd.DataFrame, spec: SearchSpec) -> list[str]:
+def searched_columns(table: pd.DataFrame) -> list[str]:
     """The hyperparameter columns that the space varies (the others are the same in every row)."""
     return [c for c in table if c.startswith(HP) and table[c].astype(str).nunique() > 1]
 
 
-def markdown(table: pd.DataFrame, spec: SearchSpec) -> str:
+def markdown(table: pd.DataFrame, metric: str) -> str:
     """The rows of ``table`` as ``search.results.tables.readable`` shows them: only the hyperparameters that differ among them."""
-    return simple_markdown(readable(table, spec.search.metric))
+    return simple_markdown(readable(table, metric))
 
 
 def retrained_markdown(top: pd.DataFrame) -> str:
     return simple_markdown(readable_retrained(top))
 
 
-def fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return "" if pd.isna(value) else f"{value:.4g}"
-    return str(value).replace("|", "\\|")
-
-
 def retrained_table(retrained: dict[str, Any]) -> pd.DataFrame:
     rows = [
         {
-            "rank": "retrained",
+            "rank": RETRAINED,
             "trial_id": g["source"],
             "status": f"retrained {g['variant']}, {g['seeds']} seed(s)",
             "evaluated_on": retrained["evaluated_on"],
@@ -190,17 +170,20 @@ def retrained_table(retrained: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_leaderboard(root: Path, table: pd.DataFrame, spec: SearchSpec, retrained: dict[str, Any] | None = None) -> None:
-    """leaderboard.csv (every column), .json (records) and .md (the varied hyperparameters); the
-    retrained configs, with their held-out metrics, come first."""
+def write_leaderboard(
+    root: Path, table: pd.DataFrame, name: str, search: SearchSection, retrained: dict[str, Any] | None = None
+) -> None:
+    """leaderboard.csv (every column), .json (records) and .md (the varied hyperparameters) of the experiment
+    ``name`` ranked by ``search``'s goals; the retrained configs, with their held-out metrics, come first."""
+    folder = ExperimentFolder(root)
     top = retrained_table(retrained) if retrained else pd.DataFrame()
     full = pd.concat([top, table], ignore_index=True) if not top.empty else table
-    atomic_write_text(root / f"{LEADERBOARD}.csv", full.to_csv(index=False))
-    atomic_write_text(root / f"{LEADERBOARD}.json", full.to_json(orient="records", indent=1))
-    goals, metric = spec.search.goals, spec.search.metric
+    atomic_write_text(folder.leaderboard("csv"), full.to_csv(index=False))
+    atomic_write_text(folder.leaderboard("json"), full.to_json(orient="records", indent=1))
+    goals, metric = search.goals, search.metric
     ranking = f"Pareto front over {', '.join(goals)}, then best {metric}" if len(goals) > 1 else f"best {metric}"
-    text = f"# {spec.name}: trials by {ranking}\n\n"
-    previous = ExperimentFolder(root).read_warm_start()
+    text = f"# {name}: trials by {ranking}\n\n"
+    previous = folder.read_warm_start()
     if previous:
         text += (
             f"The searcher also knew {len(previous)} finished trials of {', '.join(sorted({t['source'] for t in previous}))} "
@@ -212,10 +195,4 @@ def write_leaderboard(root: Path, table: pd.DataFrame, spec: SearchSpec, retrain
             + retrained_markdown(top)
             + "\n## Search trials\n\n"
         )
-    atomic_write_text(root / f"{LEADERBOARD}.md", text + markdown(table, spec))
-
-
-def simple_markdown(table: pd.DataFrame) -> str:
-    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join(lines) + "\n"
+    atomic_write_text(folder.leaderboard("md"), text + markdown(table, metric))

@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from search.results.atomic import atomic_write_bytes
+from common.atomic import atomic_write_bytes
 from search.results.folder import FIGURES_DIR
 
 DPI = 110

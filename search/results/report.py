@@ -16,18 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from search.results.atomic import atomic_write_text
-from search.results.folder import REPORT_FILE, RETRAIN_FILE, TUNE_DIR, ExperimentFolder, read_params
+from common.atomic import atomic_write_text
+from search.results.folder import HP, RETRAIN_FILE, ExperimentFolder
 from search.results.front import front_section
 from search.results.importance import Conditional, NoImportance, importances
-from search.results.leaderboard import (
-    HP,
-    markdown,
-    read_history,
-    retrained_markdown,
-    retrained_table,
-    simple_markdown,
-)
+from search.results.leaderboard import markdown, retrained_markdown, retrained_table
 from search.results.plots import (
     confusion,
     figure,
@@ -35,8 +28,10 @@ from search.results.plots import (
     learning_curves,
     rung_survival,
 )
+from search.results.tables import simple_markdown
+from search.space.params import Param
 from search.space.resolve import SAMPLED
-from search.space.spec import SchedulerSection, SearchSpec
+from search.space.spec import SchedulerSection, SearchSection, SearchSpec
 
 TOP = 10  # trials in the leaderboard excerpt and in the learning curves
 NO_RETRAIN = (
@@ -47,30 +42,31 @@ History = dict[str, list[dict[str, Any]]]  # trial id -> its reported epochs, ol
 
 
 def write_report(root: Path, spec: SearchSpec, table: pd.DataFrame) -> Path:
-    """Write ``root/report.md`` and its figures; returns the report's path.
+    """Write ``root/report.md`` and its figures; returns the report's path. The report describes the whole
+    search: its name, ranking, epochs and scheduler, and the parameters it searched.
 
     Args:
         root: the experiment folder (results/<name>).
         table: its trials, as ``search.results.leaderboard.trial_table`` returns them (best first).
     """
     trial_ids = list(table["trial_id"]) if not table.empty else []
-    histories = {t: read_history(root / TUNE_DIR / t) for t in trial_ids}
+    histories = {t: ExperimentFolder(root).history(t) for t in trial_ids}
     retrained = read_retrained(root)
     sections = [
         s
         for s in [
-            overview(spec, table),
-            front_section(root, spec, table),
-            curves_section(root, spec, histories),
+            overview(spec.name, spec.search, spec.scheduler.max_t, table),
+            front_section(root, spec.name, spec.search, table),
+            curves_section(root, spec.search.metric, spec.scheduler, histories),
             rungs_section(root, spec.scheduler, histories),
-            importance_section(root, spec, table),
+            importance_section(root, spec.params, spec.search, table),
             retrained_section(retrained),
             ablation_section(retrained, table),
             confusion_section(root, retrained),
         ]
         if s
     ]
-    path = root / REPORT_FILE
+    path = ExperimentFolder(root).report
     atomic_write_text(path, "\n".join(sections))
     return path
 
@@ -80,28 +76,27 @@ def read_retrained(root: Path) -> dict[str, Any] | None:
     return ExperimentFolder(root).read_retrained()
 
 
-def overview(spec: SearchSpec, table: pd.DataFrame) -> str:
-    text = f"# {spec.name}: search report\n\n"
+def overview(name: str, search: SearchSection, max_t: int, table: pd.DataFrame) -> str:
+    text = f"# {name}: search report\n\n"
     if table.empty:
         return text + "No trials: the search stopped before its first trial started.\n"
     kinds = table["status"].str.replace(r"( at epoch \d+|: .*)$", "", regex=True).value_counts()
     return text + (
         f"{len(table)} trials ({', '.join(f'{n} {kind}' for kind, n in kinds.items())}), ranked by their best "
-        f"{spec.search.metric} ({spec.search.mode}) over up to {spec.scheduler.max_t} epochs each. "
+        f"{search.metric} ({search.mode}) over up to {max_t} epochs each. "
         "Every trial: [leaderboard.md](leaderboard.md) (and .csv, .json).\n\n"
-        f"## Top {min(TOP, len(table))} trials\n\n" + markdown(table.head(TOP), spec)
+        f"## Top {min(TOP, len(table))} trials\n\n" + markdown(table.head(TOP), search.metric)
     )
 
 
-def curves_section(root: Path, spec: SearchSpec, histories: History) -> str:
-    metric = spec.search.metric
+def curves_section(root: Path, metric: str, scheduler: SchedulerSection, histories: History) -> str:
     text = "## Learning curves\n\n"
     # histories are in leaderboard order: the rank is the position
     top = [(rank, t) for rank, (t, history) in enumerate(histories.items(), 1) if history][:TOP]
     if not top:
         return text + "No trial has reported an epoch yet.\n"
     curves = {f"#{rank} {t}": [(r["epoch"], r[metric]) for r in histories[t]] for rank, t in top}
-    rungs = asha_rungs(spec.scheduler)
+    rungs = asha_rungs(scheduler)
     return (
         text
         + f"{metric} per epoch of the top {len(top)} trials{' (dotted: the ASHA rungs)' if rungs else ''}.\n\n"
@@ -149,31 +144,31 @@ def rungs_section(root: Path, scheduler: SchedulerSection, histories: History) -
     )
 
 
-def trial_results(root: Path, spec: SearchSpec, table: pd.DataFrame) -> list[tuple[dict[str, Any], float]]:
-    """(sampled values, best search metric) of each trial with a result.
+def trial_results(root: Path, metric: str, table: pd.DataFrame) -> list[tuple[dict[str, Any], float]]:
+    """(sampled values, best ``metric``) of each trial with a result.
 
     As the searcher told Optuna, a trial that ASHA stopped counts with the score it reached; a failed
     trial is left out, its score says nothing about its parameters.
     """
     if table.empty:
         return []
-    metric = spec.search.metric
     scored = table[(table["status"] != "failed") & table[metric].notna()]
     return [
-        (read_params(root / TUNE_DIR / t).get(SAMPLED, {}), float(value)) for t, value in zip(scored["trial_id"], scored[metric])
+        (ExperimentFolder(root).trial_params(t).get(SAMPLED, {}), float(value))
+        for t, value in zip(scored["trial_id"], scored[metric])
     ]
 
 
-def importance_section(root: Path, spec: SearchSpec, table: pd.DataFrame) -> str:
+def importance_section(root: Path, params: tuple[Param, ...], search: SearchSection, table: pd.DataFrame) -> str:
     text = "## Hyperparameter importance (fANOVA)\n\n"
     try:
-        result = importances(spec, trial_results(root, spec, table))
+        result = importances(params, search.mode, trial_results(root, search.metric, table))
     except NoImportance as e:
         return text + f"Not assessed: {e}.\n"
     rows = pd.DataFrame({"parameter": list(result.scores), "importance": list(result.scores.values())})
     text += (
         f"Optuna's fANOVA over the {result.trials} trials with a result: the share of the variance of their best "
-        f"{spec.search.metric} that each searched parameter explains.\n\n"
+        f"{search.metric} that each searched parameter explains.\n\n"
         + figure(importance_bars(result.scores), root, "importance", "fANOVA importance")
         + "\n"
         + simple_markdown(rows)

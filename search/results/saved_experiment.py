@@ -36,7 +36,10 @@ def previous_trials(old: Path, spec: SearchSpec) -> list[dict[str, Any]]:
     if not (old / SPEC_FILE).is_file():
         raise UserError(f"--warm-start: no experiment at {old} (no {SPEC_FILE}); give a folder such as results/fusion")
     old_spec = load_spec(old / SPEC_FILE)
-    table = trial_table(old, old_spec)
+    table = trial_table(old, old_spec.search, old_spec.resolver())
     if not table.empty and spec.search.metric not in table:
         raise UserError(f"--warm-start: the trials at {old} have no {spec.search.metric}; rank this search by another --metric")
-    return [{"sampled": sampled, "value": value, "source": str(old)} for sampled, value in trial_results(old, spec, table)]
+    return [
+        {"sampled": sampled, "value": value, "source": str(old)}
+        for sampled, value in trial_results(old, spec.search.metric, table)
+    ]

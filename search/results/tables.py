@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from common.constants import FOOTPRINT, METRIC_MODES
+from search.results.folder import HP
 
-HP = "hp."  # prefix of the hyperparameter columns of leaderboard.csv / .json
 METRICS = tuple(METRIC_MODES)
 
 
@@ -104,3 +104,15 @@ def readable_retrained(top: pd.DataFrame) -> pd.DataFrame:
             "accuracy": [f"{m:.4f} ± {s:.4f}" for m, s in zip(top["accuracy_mean"], top["accuracy_std"])],
         }
     )
+
+
+def fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "" if pd.isna(value) else f"{value:.4g}"
+    return str(value).replace("|", "\\|")
+
+
+def simple_markdown(table: pd.DataFrame) -> str:
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines) + "\n"

@@ -18,32 +18,29 @@ from common.stats import mean_std
 from data_utils import DataError, duplicate_groups
 from data_utils.loaders import Split
 from data_utils.splits import stratified_folds
-from search.results.folder import PARAMS_FILE, TUNE_DIR, ExperimentFolder, read_params
-from search.results.leaderboard import read_history
-from search.runtime.tuner import train_runs
-from search.space.spec import SearchSpec
+from search.results.folder import PARAMS_FILE, TUNE_DIR, ExperimentFolder, read_history, read_params
+from search.runtime.tuner import TrainRuns
+from search.space.spec import DataSection
 
 
 def run_cross_validation(
-    spec: SearchSpec,
+    k: int,
+    splitting: DataSection,
     root: Path,
     data: Split,
     configs: dict[str, dict[str, Any]],
-    use_gpu: bool,
-    gpus: float,
+    train: TrainRuns,
 ) -> dict[str, Any] | None:
-    """Cross-validate ``configs`` ({source trial: config}) on ``data``; the summary for retrain.json.
+    """Cross-validate ``configs`` ({source trial: config}) on ``k`` folds of ``data`` (``retrain.cv_folds``),
+    cut with the seed and duplicate groups of ``splitting``, the space's data section; the summary for retrain.json.
 
-    Returns None when ``retrain.cv_folds`` is 0; a summary with ``not_run`` when the data cannot be cut
-    into that many folds.
+    Returns None when ``k`` is 0; a summary with ``not_run`` when the data cannot be cut into that many folds.
     """
-
-    k = spec.retrain.cv_folds
     if not k or not configs:
         return None
-    groups = duplicate_groups(data) if spec.data.group_duplicates else None
+    groups = duplicate_groups(data) if splitting.group_duplicates else None
     try:
-        folds = stratified_folds(data.labels, k, spec.data.seed, groups)
+        folds = stratified_folds(data.labels, k, splitting.seed, groups)
     except DataError as e:
         return {"folds": k, "not_run": str(e), "configs": [], "runs": []}
     print(f"\ncross-validating {len(configs)} config(s) on {k} folds")
@@ -52,7 +49,7 @@ def run_cross_validation(
         train_idx = np.setdiff1d(np.arange(len(data.labels)), held_out)
         data_ref = ray.put({"train": data.subset(train_idx), "val": data.subset(held_out)})
         out = ExperimentFolder(root).crossval / f"fold{i}"
-        train_runs(spec, out, data_ref, configs, use_gpu, gpus)
+        train(out, data_ref, configs)
         for trial_dir in sorted((out / TUNE_DIR).iterdir()):
             history = read_history(trial_dir) if (trial_dir / PARAMS_FILE).is_file() else []
             if history:  # the final epoch's scores on the held-out fold: the final weights, as retraining keeps

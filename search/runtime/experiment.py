@@ -1,4 +1,10 @@
-"""Run (or resume) one search experiment on a Ray cluster and summarize it."""
+"""Run (or resume) one search experiment on a Ray cluster: a pipeline of stages, each handed what it needs.
+
+search        the whole space: Tune trials, each a Ray Train run (build_tuner, fit)
+leaderboard   the trials ranked by the space's goals (rank_trials: search.results.leaderboard)
+retraining    the best trials' configs retrained, evaluated and exported (retrain_best: search.runtime.retrain)
+report        report.md over all of it (search.results.report)
+"""
 
 from __future__ import annotations
 
@@ -12,13 +18,10 @@ import pandas as pd
 import ray
 from ray import tune
 
-from search.results.folder import JOURNAL_FILE, TENSORBOARD_DIR, ExperimentFolder
-from search.results.leaderboard import (
-    HP,
-    searched_columns,
-    trial_table,
-    write_leaderboard,
-)
+from common.constants import INTERRUPTED, TERMINATED
+from search.results.folder import HP, ExperimentFolder
+from search.results.front import retrain_trials
+from search.results.leaderboard import searched_columns, trial_table, write_leaderboard
 from search.results.report import write_report
 from search.runtime.budget import make_budget
 from search.runtime.cluster import check_resources, leaked_resources, ray_cluster
@@ -35,9 +38,11 @@ from search.runtime.tuner import (
     make_tuner,
     param_space,
     trial_resources,
+    trial_runs,
     tune_checkpoints,
 )
-from search.space.spec import SearchSpec
+from search.space.resolve import TrialResolver
+from search.space.spec import SearchSection, SearchSpec
 
 
 def num_trials(spec: SearchSpec) -> int:
@@ -82,7 +87,12 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
         in_process=spec.resources.in_process,
         checkpoint_config=tune_checkpoints(spec),
         max_failures=spec.search.max_failures,
-        callbacks=[progress, KeepTrialHistory(), OptunaJournal(root / JOURNAL_FILE, spec), *([budget] if budget else [])],
+        callbacks=[
+            progress,
+            KeepTrialHistory(),
+            OptunaJournal(ExperimentFolder(root).journal, spec),
+            *([budget] if budget else []),
+        ],
         stop=budget,
         metric=spec.search.metric,
         mode=spec.search.mode,
@@ -92,11 +102,6 @@ def build_tuner(spec: SearchSpec, data_ref: ray.ObjectRef, root: Path, resume: b
         max_concurrent_trials=spec.search.max_concurrent_trials,
         time_budget_s=spec.search.time_budget_s,
     )
-
-
-INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
-TERMINATED = 143  # and by SIGTERM (`timeout`, SLURM, Kubernetes)
-STOPPED_BY = {INTERRUPTED: "interrupted", TERMINATED: "terminated"}
 
 
 def fit(tuner: tune.Tuner) -> int | None:
@@ -139,15 +144,15 @@ def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address
 
     Raises ClusterError when ``address`` cannot be joined, ConfigError when the cluster cannot host a trial.
     """
+    folder = ExperimentFolder(root)
     with ray_cluster(address) as dashboard:
         # Once per search: every trial on every node reads it zero-copy. The test set stays out of it.
         data_ref = ray.put({"train": splits["train"], "val": splits["val"]})
         tuner = build_tuner(spec, data_ref, root, resume)
         print(f"search: {num_trials(spec)} trials of up to {spec.scheduler.max_t} epochs; results in {root}")
-        print(where_to_watch(dashboard, root / TENSORBOARD_DIR, root / JOURNAL_FILE), flush=True)
+        print(where_to_watch(dashboard, folder.tensorboard, folder.journal), flush=True)
         stopped = fit(tuner)
-        table = trial_table(root, spec)
-        write_leaderboard(root, table, spec)
+        table = rank_trials(root, spec.name, spec.search, spec.resolver())
         if stopped:
             write_report(root, spec, table)
             return stopped
@@ -156,13 +161,9 @@ def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address
         if held:  # trials a budget stopped before their first report: nothing else frees their workers
             remove_job_placement_groups()
             held = leaked_resources()
-        print_summary(table, spec, root)
+        print_summary(table, spec.search.metric, root)
         if not held and not table.empty:
-            gpus = gpus_per_worker(spec, ray.cluster_resources().get("GPU", 0.0))
-            retrained = run_retraining(spec, root, splits, table, use_gpu=gpus > 0, gpus=gpus)
-            if retrained is not None:
-                write_leaderboard(root, table, spec, retrained)
-                print_retrained(retrained)
+            retrain_best(spec, root, splits, table)
             held = leaked_resources()
         print(f"  report: {write_report(root, spec, table)}")
     if held:
@@ -175,17 +176,45 @@ def run_experiment(spec: SearchSpec, splits: dict[str, Any], root: Path, address
     return 0
 
 
-def print_summary(table: pd.DataFrame, spec: SearchSpec, root: Path, top: int = 5) -> None:
-    metric = spec.search.metric
+def rank_trials(root: Path, name: str, search: SearchSection, resolve: TrialResolver) -> pd.DataFrame:
+    """The leaderboard stage: the experiment's trials, read from its folder and ranked by ``search``'s goals;
+    writes leaderboard.csv, .json and .md."""
+    table = trial_table(root, search, resolve)
+    write_leaderboard(root, table, name, search)
+    return table
+
+
+def retrain_best(spec: SearchSpec, root: Path, splits: dict[str, Any], table: pd.DataFrame) -> dict[str, Any] | None:
+    """The retraining stage: the best trials of ``table`` (``retrain_trials``) retrained as ``spec.retrain`` says,
+    the way the search ran its trials, on the cluster's GPUs if it has any; evaluated and exported
+    (``search.runtime.retrain``). The leaderboard is rewritten with them on top. Returns retrain.json's summary."""
+    gpus = gpus_per_worker(spec, ray.cluster_resources().get("GPU", 0.0))
+    retrained = run_retraining(
+        spec.retrain,
+        root,
+        splits,
+        retrain_trials(table, spec.search.goals, spec.retrain.top_k),
+        resolve=spec.resolver(),
+        splitting=spec.data,
+        train=trial_runs(spec, gpus),
+    )
+    write_leaderboard(root, table, spec.name, spec.search, retrained)
+    if retrained is not None:
+        print_retrained(retrained)
+    return retrained
+
+
+def print_summary(table: pd.DataFrame, metric: str, root: Path, top: int = 5) -> None:
     print(f"\ntop trials by best {metric}:")
     key = [HP + k for k in ("model.image.name", "model.audio.name", "model.fusion.name", "preprocess.audio_layout", "train.lr")]
     cols = [c for c in ("rank", "trial_id", "status", metric, "best_epoch") if c in table]
-    cols += [c for c in searched_columns(table, spec) if c in key]  # the leaderboard has them all
+    cols += [c for c in searched_columns(table) if c in key]  # the leaderboard has them all
     with pd.option_context("display.width", 200, "display.max_columns", 12, "display.max_colwidth", 24):
         print(table[cols].head(top).rename(columns=lambda c: c.removeprefix(HP)).to_string(index=False))
+    folder = ExperimentFolder(root)
     print(
-        f"\nresults: {root}\n  leaderboard: {root / 'leaderboard.md'} (.csv, .json)\n"
-        f"  tensorboard --logdir {root / TENSORBOARD_DIR}\n  optuna-dashboard {root / JOURNAL_FILE}"
+        f"\nresults: {root}\n  leaderboard: {folder.leaderboard('md')} (.csv, .json)\n"
+        f"  tensorboard --logdir {folder.tensorboard}\n  optuna-dashboard {folder.journal}"
     )
 
 

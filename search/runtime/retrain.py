@@ -23,48 +23,32 @@ import ray
 import torch
 from sklearn.metrics import confusion_matrix, f1_score
 
+from common.atomic import atomic_write_text
 from common.stats import STD, mean_std
-from data_utils.dataset import Split
-from data_utils.preprocess import Preprocessor, audio_shape
-from models import build_model
-from search.results.atomic import atomic_write_text
-from search.results.folder import (
-    CHECKPOINT_FILE,
-    PARAMS_FILE,
-    RETRAIN_DIR,
-    RETRAIN_FILE,
-    TUNE_DIR,
-    ExperimentFolder,
-    read_params,
-)
-from search.results.front import retrain_trials
-from search.results.leaderboard import read_history
+from search.results.folder import ExperimentFolder
 from search.runtime.crossval import run_cross_validation
-from search.runtime.tuner import train_runs
-from search.space.spec import SearchSpec, parse_trial_config
+from search.runtime.tuner import TrainRuns
+from search.space.resolve import TrialResolver
+from search.space.spec import DataSection, RetrainSection, parse_trial_config
 from serving.ensemble import export_ensemble
 from training.trainer import evaluate, to_device
 
 ABLATIONS = ("image_only", "audio_only")
 
 
-def concat(a: Split, b: Split) -> Split:
-    return Split(np.concatenate([a.images, b.images]), np.concatenate([a.audio, b.audio]), np.concatenate([a.labels, b.labels]))
-
-
-def retrain_runs(spec: SearchSpec, root: Path, table: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """{run name: {"source", "variant", "seed", "config"}} for every retraining run."""
+def retrain_runs(retrain: RetrainSection, trials: list[str], resolve: TrialResolver, root: Path) -> dict[str, dict[str, Any]]:
+    """{run name: {"source", "variant", "seed", "config"}} for every retraining run of ``trials``, best first."""
     runs = {}
-    for i, trial_id in enumerate(retrain_trials(table, spec)):
-        base = spec.trial_config(read_params(root / TUNE_DIR / trial_id))
+    for i, trial_id in enumerate(trials):
+        base = resolve(ExperimentFolder(root).trial_params(trial_id))
         variants = {"fused": base}
-        if spec.retrain.ablation and i == 0:
+        if retrain.ablation and i == 0:
             for name in ABLATIONS:
                 variant = copy.deepcopy(base)
                 variant["model"]["fusion"] = {"name": name}
                 variants[name] = variant
         for variant, config in variants.items():
-            for seed in range(spec.retrain.seeds):
+            for seed in range(retrain.seeds):
                 config = copy.deepcopy(config)
                 config.setdefault("train", {})["seed"] = seed
                 runs[f"{trial_id}-{variant}-seed{seed}"] = {
@@ -76,48 +60,45 @@ def retrain_runs(spec: SearchSpec, root: Path, table: pd.DataFrame) -> dict[str,
     return runs
 
 
-def load_final_model(root: Path, trial_id: str, config: dict[str, Any]) -> tuple[torch.nn.Module, Preprocessor]:
-    """The model and preprocessing of the latest checkpoint of the trial ``trial_id`` of the experiment in
-    ``root`` (tensors only: no unpickling)."""
-    latest = max(ExperimentFolder(root).checkpoint_dirs(trial_id), key=lambda p: p.name)
-    state = torch.load(latest / CHECKPOINT_FILE, map_location="cpu", weights_only=True)
-    trial = parse_trial_config(config)
-    model = build_model(trial.model, audio_shape(trial.preprocess.audio_layout))
-    model.load_state_dict(state["model"])
-    pre = Preprocessor(trial.preprocess)
-    pre.load_state_dict(state["preprocessor"])
-    return model.eval(), pre
-
-
 def run_retraining(
-    spec: SearchSpec,
+    retrain: RetrainSection,
     root: Path,
     splits: dict[str, Any],
-    table: pd.DataFrame,
-    use_gpu: bool,
-    gpus: float,
+    trials: list[str],
+    *,
+    resolve: TrialResolver,
+    splitting: DataSection,
+    train: TrainRuns,
 ) -> dict[str, Any] | None:
-    """Retrain, evaluate and export; returns the summary written to ``retrain.json`` (None: nothing to do)."""
-    runs = retrain_runs(spec, root, table)
+    """Retrain ``trials`` (best first: ``search.results.front.retrain_trials``) as ``retrain`` says, evaluate
+    and export them; returns the summary written to ``retrain.json`` (None: nothing to do).
+
+    Args:
+        resolve: a trial's sampled values -> its config, and the epochs to train.
+        splitting: the space's data section, which cross-validation cuts its folds by.
+        train: trains configs as the search trained its trials (``search.runtime.tuner.trial_runs``).
+    """
+    runs = retrain_runs(retrain, trials, resolve, root)
     if not runs:
         return None
     test = splits.get("test")
     on_test = test is not None and test.labels is not None
-    train_split = concat(splits["train"], splits["val"]) if on_test else splits["train"]
+    train_split = splits["train"].concat(splits["val"]) if on_test else splits["train"]
     eval_split = test if on_test else splits["val"]
     evaluated_on = "test" if on_test else "validation (no labelled test set)"
-    print(f"\nretraining {len(runs)} run(s) for {spec.scheduler.max_t} epochs; evaluated on the {evaluated_on} split")
-    out = root / RETRAIN_DIR
+    print(f"\nretraining {len(runs)} run(s) for {resolve.epochs} epochs; evaluated on the {evaluated_on} split")
+    out = ExperimentFolder(root).retrain
     configs = {name: run["config"] for name, run in runs.items()}
     # measure=False: a retrained config passed the limits once; a noisy latency must not drop it now
-    train_runs(spec, out, ray.put({"train": train_split, "val": eval_split}), configs, use_gpu, gpus, measure=False)
+    train(out, ray.put({"train": train_split, "val": eval_split}), configs, measure=False)
 
     rows, models = [], {}
-    for trial_dir in sorted((out / TUNE_DIR).iterdir()):
-        if not (trial_dir / PARAMS_FILE).is_file() or not read_history(trial_dir):
+    retrained = ExperimentFolder(out)
+    for trial_id in retrained.trial_ids():
+        if not retrained.history(trial_id):
             continue
-        name = read_params(trial_dir)["run"]
-        model, pre = load_final_model(out, trial_dir.name, configs[name])
+        name = retrained.trial_params(trial_id)["run"]
+        model, pre = retrained.final_model(trial_id)
         result = evaluate(model, pre, to_device(eval_split, pre, torch.device("cpu")))
         pred = result["predictions"].numpy()
         rows.append(
@@ -135,19 +116,19 @@ def run_retraining(
     rows.sort(key=lambda r: order[r["run"]])  # the runs' order, best config first, not the trial folders' (random ids)
     summary = summarize(rows, evaluated_on)
     cv_configs = {run["source"]: run["config"] for run in runs.values() if run["variant"] == "fused" and run["seed"] == 0}
-    crossval = run_cross_validation(spec, root, concat(splits["train"], splits["val"]), cv_configs, use_gpu, gpus)
+    crossval = run_cross_validation(retrain.cv_folds, splitting, root, splits["train"].concat(splits["val"]), cv_configs, train)
     if crossval is not None:
         summary["cross_validation"] = crossval
-    if spec.retrain.ensemble:
+    if retrain.ensemble:
         sources = list(dict.fromkeys(run["source"] for run in runs.values()))  # best config first
         ensemble = export_ensemble(
-            ExperimentFolder(root).ensemble, spec.retrain.ensemble, rows, models, sources, eval_split, evaluated_on
+            ExperimentFolder(root).ensemble, retrain.ensemble, rows, models, sources, eval_split, evaluated_on
         )
         if ensemble is not None:
             summary["ensemble"] = ensemble
-    atomic_write_text(root / RETRAIN_FILE, json.dumps(summary, indent=1))
+    atomic_write_text(ExperimentFolder(root).retrain_summary, json.dumps(summary, indent=1))
     export_best(root, runs, rows, models, summary, splits["source"])
-    if spec.retrain.export == "front":
+    if retrain.export == "front":
         for source in dict.fromkeys(r["source"] for r in rows if r["variant"] == "fused"):
             export_source(ExperimentFolder(root).pareto / source, source, runs, rows, models, summary, splits["source"])
     return summary

@@ -9,13 +9,14 @@ distributed trial's driver owns no compute: its Train workers hold the trial's C
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import optuna
 import ray
@@ -277,6 +278,17 @@ def make_tuner(
             stop=stop,
         ),
     )
+
+
+class TrainRuns(Protocol):
+    """Trains configs as the search trained its trials (``trial_runs``): what retraining and cross-validation are given."""
+
+    def __call__(self, out: Path, data_ref: ray.ObjectRef, configs: dict[str, dict[str, Any]], measure: bool = True) -> None: ...
+
+
+def trial_runs(spec: SearchSpec, gpus: float) -> TrainRuns:
+    """``train_runs`` with the space's resources, retries and concurrency, ``gpus`` per worker (``gpus_per_worker``)."""
+    return functools.partial(train_runs, spec, use_gpu=gpus > 0, gpus=gpus)
 
 
 def train_runs(

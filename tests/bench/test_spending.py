@@ -39,4 +39,5 @@ def test_step_1s_facts_add_up_its_trials_epochs(tmp_path):
         (tmp_path / "tune" / trial).mkdir(parents=True)
         lines = [json.dumps({"epoch": i + 1, "sample_epochs": w, "cpu_seconds": c}) for i, (w, c) in enumerate(rows)]
         (tmp_path / "tune" / trial / "result.json").write_text("\n".join(lines) + "\n")
+        (tmp_path / "tune" / trial / "params.json").write_text("{}")
     assert step1_facts(tmp_path) == {"budget_work": 2500.0, "budget_cpu_s": 5.5}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from data_utils import Split
-from search.run import load_splits
+from search.api import load_splits
 from search.space.spec import load_spec
 from tests.helpers import SHARED_DATA
 

@@ -77,7 +77,7 @@ def experiment(tmp_path: Path):
 
 def test_the_leaderboard_lists_fronts_objectives_and_the_infeasible_trial(tmp_path):
     spec = experiment(tmp_path)
-    table = trial_table(tmp_path, spec)
+    table = trial_table(tmp_path, spec.search, spec.resolver())
     assert table["trial_id"].tolist() == [
         "accurate",
         "middle",
@@ -89,10 +89,10 @@ def test_the_leaderboard_lists_fronts_objectives_and_the_infeasible_trial(tmp_pa
     huge = table.iloc[4]
     assert huge["status"] == "infeasible: params 312,522 > 200,000" and huge["epochs"] == 0 and huge["params"] == 312_522
     assert math.isnan(huge["val_robust_f1"])
-    header = markdown(table, spec).splitlines()[0]
+    header = markdown(table, spec.search.metric).splitlines()[0]
     for column in ("front", "val_robust_f1", "params", "model_mb", "latency_ms"):
         assert f" {column} " in header
-    write_leaderboard(tmp_path, table, spec)
+    write_leaderboard(tmp_path, table, spec.name, spec.search)
     assert (
         (tmp_path / "leaderboard.md")
         .read_text()
@@ -102,7 +102,7 @@ def test_the_leaderboard_lists_fronts_objectives_and_the_infeasible_trial(tmp_pa
 
 def test_pareto_files_and_figure(tmp_path):
     spec = experiment(tmp_path)
-    table = trial_table(tmp_path, spec)
+    table = trial_table(tmp_path, spec.search, spec.resolver())
     text = (write_report(tmp_path, spec, table)).read_text()
     front = pd.read_csv(tmp_path / "pareto.csv")
     assert front["trial_id"].tolist() == ["accurate", "middle", "fast"]
@@ -115,9 +115,13 @@ def test_pareto_files_and_figure(tmp_path):
 
 def test_retraining_takes_members_spread_along_the_front_best_first_objective_first(tmp_path):
     spec = experiment(tmp_path)
-    table = trial_table(tmp_path, spec)
-    assert retrain_trials(table, spec) == ["accurate", "fast"]  # top_k 2: both ends of the front
+    table = trial_table(tmp_path, spec.search, spec.resolver())
+    assert retrain_trials(table, spec.search.goals, spec.retrain.top_k) == ["accurate", "fast"]  # top_k 2: both ends of the front
     one = load_spec(tmp_path / "space.yaml", {"retrain.top_k": 1})
-    assert retrain_trials(table, one) == ["accurate"]  # best/: the best first objective among feasible trials
+    assert retrain_trials(table, one.search.goals, one.retrain.top_k) == [
+        "accurate"
+    ]  # best/: the best first objective among feasible trials
     single = load_spec(tmp_path / "space.yaml", {"search.objectives": None, "search.metric": "val_robust_f1", "retrain.top_k": 9})
-    assert "huge" not in retrain_trials(trial_table(tmp_path, single), single)  # an infeasible trial is never retrained
+    assert "huge" not in retrain_trials(
+        trial_table(tmp_path, single.search, single.resolver()), single.search.goals, single.retrain.top_k
+    )  # an infeasible trial is never retrained

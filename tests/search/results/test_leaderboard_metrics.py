@@ -29,15 +29,15 @@ def test_ranks_by_val_robust_f1_and_shows_it(tmp_path):
     spec = load_spec(SMOKE, {"search.metric": "val_robust_f1"})
     write_trial(tmp_path, "accurate", [epoch(1, 0.95, 0.40), epoch(2, 0.97, 0.45)])
     write_trial(tmp_path, "robust", [epoch(1, 0.90, 0.70), epoch(2, 0.92, 0.60)])
-    table = trial_table(tmp_path, spec)
+    table = trial_table(tmp_path, spec.search, spec.resolver())
     assert table["trial_id"].tolist() == ["robust", "accurate"]
     assert table[["best_epoch", "val_robust_f1", "val_f1"]].values.tolist()[0] == [1, 0.70, 0.90]  # the best epoch's
-    assert "val_robust_f1" in markdown(table, spec).splitlines()[0]
+    assert "val_robust_f1" in markdown(table, spec.search.metric).splitlines()[0]
 
 
 def test_an_experiment_from_before_val_robust_f1_still_gets_its_leaderboard(tmp_path):
     spec = load_spec(SMOKE)
     write_trial(tmp_path, "old", [epoch(1, 0.9), epoch(2, 0.95)])
-    table = trial_table(tmp_path, spec)
+    table = trial_table(tmp_path, spec.search, spec.resolver())
     assert table["val_f1"].tolist() == [0.95] and "val_robust_f1" not in table
-    assert "val_robust_f1" not in markdown(table, spec)
+    assert "val_robust_f1" not in markdown(table, spec.search.metric)

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from matplotlib.image import imread
 
-from search.results.folder import RETRAIN_FILE
+from search.results.folder import RETRAIN_FILE, ExperimentFolder
 from search.results.importance import NoImportance, importances, rebuild_study
 from search.results.report import asha_rungs, conditional_importance_text
 from search.run import main
@@ -20,7 +20,7 @@ from search.runtime.retrain import ABLATIONS, summarize
 from search.runtime.tuner import make_scheduler
 from search.space.params import RecordingSuggester, sample
 from search.space.spec import SchedulerSection, load_spec
-from tests.helpers import ROOT, run_cli, search_trials
+from tests.helpers import ROOT, run_cli
 
 SMOKE = str(ROOT / "spaces" / "smoke.yaml")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -110,7 +110,7 @@ def last_epochs(root: Path) -> list[int]:
 @pytest.mark.ray
 def test_report_of_a_finished_search(experiment, tmp_path):
     root = copy_of(experiment, tmp_path)
-    best = search_trials(experiment)["trial_id"][0]
+    best = ExperimentFolder(experiment).read_leaderboard()["trial_id"][0]
     fused, image_only, audio_only = write_retrained(root, best)["configs"]
     text = report(root)
     assert set(re.findall(r"\]\((figures/\w+\.png)\)", text)) == {
@@ -120,7 +120,7 @@ def test_report_of_a_finished_search(experiment, tmp_path):
         "figures/confusion.png",
     }
     # the leaderboard is rebuilt, retrained configs first, and its top is in the report
-    leaderboard = search_trials(root)
+    leaderboard = ExperimentFolder(root).read_leaderboard()
     assert [r["rank"] for r in json.loads((root / "leaderboard.json").read_text())] == ["retrained"] * 3 + [1, 2]
     assert [row[1] for row in table_rows(section(text, "Top 2 trials"))] == leaderboard["trial_id"].tolist()
     # trials per rung, as their results say (smoke: grace period 1, reduction factor 2)
@@ -154,7 +154,7 @@ def test_report_of_a_search_killed_before_retraining_says_what_is_missing(experi
     assert "Not assessed: fANOVA needs at least 2 trials with a result, this experiment has 1." in text
     for title in ("Retrained", "Modality ablation", "Confusion matrix"):
         assert section(text, title).strip().startswith("No retrain.json:"), title
-    leaderboard = search_trials(root)
+    leaderboard = ExperimentFolder(root).read_leaderboard()
     assert json.loads((root / "leaderboard.json").read_text())[0]["rank"] == 1  # no retrained rows
     assert leaderboard["status"].tolist() == [leaderboard["status"][0], "not started"], leaderboard
     assert leaderboard["trial_id"][1] == killed.name
@@ -178,13 +178,13 @@ def test_the_rebuilt_study_has_each_trials_own_parameters_and_distributions():
     for _ in range(8):
         suggester = RecordingSuggester(rng)
         draws.append((sample(list(spec.params), suggester), suggester.names))
-    study = rebuild_study(spec, [(sampled, float(i)) for i, (sampled, _) in enumerate(draws)])
+    study = rebuild_study(spec.params, spec.search.mode, [(sampled, float(i)) for i, (sampled, _) in enumerate(draws)])
     for trial, (sampled, names) in zip(study.trials, draws):
         assert sorted(trial.params) == sorted(names)  # conditional and per-block ones only where sampled
         assert trial.distributions["train.lr"].log
         for i, channels in enumerate(sampled.get("model.image.channels", [])):
             assert trial.params[f"model.image.channels.{i}"] == channels
-    result = importances(spec, [(sampled, float(i % 3)) for i, (sampled, _) in enumerate(draws)])
+    result = importances(spec.params, spec.search.mode, [(sampled, float(i % 3)) for i, (sampled, _) in enumerate(draws)])
     common = set.intersection(*(set(names) for _, names in draws))
     assert set(result.scores) == common and set(result.left_out) == set().union(*(names for _, names in draws)) - common
     assert "model.audio.hidden" in result.left_out
@@ -213,7 +213,7 @@ def test_a_conditional_parameter_is_assessed_among_the_trials_where_it_exists():
         # among the `add` trials the width decides; the `concat` ones score at random
         score = sampled["model.fusion.dim"] / 16 if "model.fusion.dim" in sampled else float(rng.uniform())
         results.append((sampled, score + 1e-3 * sampled["train.lr"]))
-    result = importances(spec, results)
+    result = importances(spec.params, spec.search.mode, results)
     assert result.left_out == ("model.fusion.dim",)
     dim = result.conditional["model.fusion.dim"]
     assert dim.trials == sum("model.fusion.dim" in sampled for sampled, _ in results) >= 2
@@ -223,19 +223,19 @@ def test_a_conditional_parameter_is_assessed_among_the_trials_where_it_exists():
     # a choice among lists: Optuna sees its index
     indexed = load_spec(SMOKE, {"space": {"model.image.fc": {"choice": [[64], [128, 64]]}}})
     sampled = {"model.fusion.name": "late", "train.lr": 1e-3, "model.image.fc": [128, 64]}
-    assert rebuild_study(indexed, [(sampled, 0.5)]).trials[0].params["model.image.fc"] == 1
+    assert rebuild_study(indexed.params, indexed.search.mode, [(sampled, 0.5)]).trials[0].params["model.image.fc"] == 1
 
 
 def test_importance_says_why_it_cannot_be_assessed():
     presets = load_spec(ROOT / "spaces" / "seeds.yaml")
     with pytest.raises(NoImportance, match="presets"):
-        importances(presets, [({}, 0.5), ({}, 0.6)])
+        importances(presets.params, presets.search.mode, [({}, 0.5), ({}, 0.6)])
     smoke = load_spec(SMOKE)
     trial = {"model.fusion.name": "late", "train.lr": 1e-3}
     with pytest.raises(NoImportance, match="at least 2 trials with a result, this experiment has 1"):
-        importances(smoke, [(trial, 0.5)])
+        importances(smoke.params, smoke.search.mode, [(trial, 0.5)])
     with pytest.raises(NoImportance, match="nothing to explain"):
-        importances(smoke, [(trial, 0.5), (trial, 0.5)])
+        importances(smoke.params, smoke.search.mode, [(trial, 0.5), (trial, 0.5)])
 
 
 @pytest.mark.ray
@@ -252,7 +252,7 @@ def test_retrain_command_redoes_retraining_and_export_without_searching(experime
     assert len(runs) == 2 and not runs & first_runs, (first_runs, runs)
     assert sorted(p.name for p in (root / "tune").iterdir() if p.is_dir()) == trials_before  # no new trial
     summary = json.loads((root / RETRAIN_FILE).read_text())
-    best = search_trials(root)["trial_id"][0]
+    best = ExperimentFolder(root).read_leaderboard()["trial_id"][0]
     assert [(g["source"], g["variant"], g["seeds"]) for g in summary["configs"]] == [(best, "fused", 2)]
     assert json.loads((root / "best" / "metrics.json").read_text())["source_trial"] == best
     assert json.loads((root / "leaderboard.json").read_text())[0]["rank"] == "retrained"

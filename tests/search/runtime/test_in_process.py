@@ -10,11 +10,12 @@ import pytest
 import torch
 import yaml
 
-from search.results.leaderboard import read_history
-from search.run import load_splits, main
+from search.api import load_splits
+from search.results.folder import ExperimentFolder, read_history
+from search.run import main
 from search.runtime import trial_session
 from search.space.spec import load_spec, parse_trial_config
-from tests.helpers import search_trials, space_without_early_stopping
+from tests.helpers import space_without_early_stopping
 from training.trainer import train
 
 # Reported every epoch, less the seconds it took (the machine's pace).
@@ -38,7 +39,7 @@ def test_trials_that_share_a_process_give_the_metrics_of_fresh_processes(ray_clu
     assert main([str(space), "--results", str(tmp_path / "out")]) == 0
 
     root = tmp_path / "out" / "smoke"
-    table = search_trials(root)
+    table = ExperimentFolder(root).read_leaderboard()
     histories = {row.trial_id: read_history(root / "tune" / row.trial_id) for row in table.itertuples()}
     pids = {h[0]["pid"] for h in histories.values()}
     assert len(pids) < len(histories), pids  # trials did share a process

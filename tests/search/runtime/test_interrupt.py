@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from search.results.folder import ExperimentFolder
 from tests.helpers import (
     TrackedCommand,
     assert_journal_matches_leaderboard,
     assert_quiet,
     epochs_reported,
-    search_trials,
     space_without_early_stopping,
 )
 
@@ -97,7 +97,7 @@ def test_ctrl_c_sigterm_and_sigkill_stop_the_search_and_resume_finishes_the_expe
     # that their raylet is gone)
     assert not third.left_behind(grace_s=60)
 
-    table = search_trials(root)
+    table = ExperimentFolder(root).read_leaderboard()
     assert len(table) == TRIALS
     assert (table["status"] == "completed").all(), table["status"].tolist()
     after = reported(tune)

@@ -10,8 +10,8 @@ import pytest
 import torch
 import yaml
 
-from search.run import load_splits, main
-from search.runtime.retrain import concat
+from search.api import load_splits
+from search.run import main
 from search.space.spec import load_spec, parse_trial_config
 from training.trainer import evaluate, shard, to_device, train
 
@@ -79,7 +79,7 @@ def test_a_two_worker_trial_trains_on_disjoint_shards_reports_once_and_exports_a
     config = spec.trial_config({"preset": "mlp"})
     config["train"]["seed"] = 0
     test = splits["test"]
-    reference, reference_accuracy = one_worker_predictions(config, concat(splits["train"], splits["val"]), test)
+    reference, reference_accuracy = one_worker_predictions(config, splits["train"].concat(splits["val"]), test)
     model = torch.jit.load(str(root / "best" / "model.ts"))
     with torch.no_grad():
         predictions = model(torch.from_numpy(test.images), torch.from_numpy(test.audio)).argmax(1)

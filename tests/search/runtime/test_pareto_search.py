@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
 
+from search.results.folder import ExperimentFolder
 from search.run import main
-from tests.helpers import SMOKE, search_trials
+from tests.helpers import SMOKE
 
 pytestmark = pytest.mark.ray
 LIMIT = 50_000  # parameters: smoke.yaml's gated fusion has 71,722, its other fusions under 30,000
@@ -34,7 +34,7 @@ def test_multi_objective_search_with_a_limit(ray_cluster, tmp_path):
     path.write_text(yaml.safe_dump(raw, sort_keys=False))  # the objectives in order: the first is what best/ means
     assert main([str(path), "--results", str(tmp_path)]) == 0
     root = tmp_path / "pareto"
-    table = search_trials(root)
+    table = ExperimentFolder(root).read_leaderboard()
     gated = table["hp.model.fusion.name"] == "gated"
     assert gated.sum() == 1 and len(table) == 3
     # a model over the limit is measured, never trained, and listed with why
@@ -51,7 +51,7 @@ def test_multi_objective_search_with_a_limit(ray_cluster, tmp_path):
     header = (root / "leaderboard.md").read_text().split("## Search trials")[-1].strip().splitlines()[0]
     assert all(f" {c} " in header for c in ("front", "val_f1", "latency_ms", "params"))
     # pareto.csv: the feasible non-dominated trials, with every objective
-    front = pd.read_csv(root / "pareto.csv")
+    front = ExperimentFolder(root).read_front()
     assert set(front["trial_id"]) == set(table[table["front"] == 1]["trial_id"]) and set(front["trial_id"]) <= set(
         trained["trial_id"]
     )

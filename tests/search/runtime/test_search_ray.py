@@ -12,8 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import ray
+import torch
 import yaml
 
+from data_utils import make_demo_dataset
+from search.results.folder import ExperimentFolder
 from search.run import main
 from search.runtime.budget import UNITS
 from search.runtime.cluster import leaked_resources
@@ -24,9 +27,9 @@ from tests.helpers import (
     epochs_reported,
     on_path,
     search,
-    search_trials,
     space_without_early_stopping,
 )
+from training.trainer import evaluate, to_device
 
 pytestmark = pytest.mark.ray
 FUSIONS = ("late", "add", "gated", "concat")
@@ -88,6 +91,13 @@ def assert_a_finished_search(root: Path, table: pd.DataFrame, retrained_variants
     assert retrained["configs"][0]["source"] == table["trial_id"][0]
     leaderboard = pd.read_csv(root / "leaderboard.csv", dtype={"rank": str})
     assert leaderboard["rank"].tolist()[:k] == ["retrained"] * k
+    # each retrained run's final model, rebuilt from its checkpoint alone, scores what retraining recorded
+    runs = ExperimentFolder(root / "retrain")
+    test = make_demo_dataset(0).test
+    for trial_id in runs.trial_ids():
+        row = next(r for r in retrained["runs"] if r["run"] == runs.trial_params(trial_id)["run"])
+        model, pre = runs.final_model(trial_id)
+        assert evaluate(model, pre, to_device(test, pre, torch.device("cpu")))["f1"] == row["f1"]
     exported = json.loads((root / "best" / "metrics.json").read_text())
     # the TorchScript model, loaded in a fresh process, reproduces the reported test accuracy exactly
     script = (
@@ -142,7 +152,7 @@ def test_distributed_trials_are_stopped_early_retried_from_their_checkpoints_ret
     finally:
         ray_cluster.fault_file.unlink()
     root = tmp_path / "out" / "smoke"
-    table = search_trials(root)
+    table = ExperimentFolder(root).read_leaderboard()
     assert len(table) == 4
     status = dict(zip(table["hp.model.fusion.name"], table["status"]))
     # retried, resumed from the epoch-1 checkpoint (no epoch trained or reported twice); the first at the rung went on
@@ -182,7 +192,7 @@ def test_failing_killed_and_out_of_memory_trials_are_retried_or_recorded_and_the
         assert main([one_trial_per_fusion(tmp_path), "--results", str(tmp_path / "out")]) == 0
     finally:
         ray_cluster.fault_file.unlink()
-    table = search_trials(tmp_path / "out" / "smoke")
+    table = ExperimentFolder(tmp_path / "out" / "smoke").read_leaderboard()
     assert len(table) == len(FUSIONS)
     by_fusion = dict(list(table.groupby("hp.model.fusion.name")))
     assert set(by_fusion) == set(FUSIONS)
@@ -225,7 +235,7 @@ def test_a_budget_ends_the_search_once_its_epochs_add_up_to_it(ray_cluster, tmp_
         for line in f.read_text().splitlines()
         if line.strip()
     ]
-    assert len(search_trials(root)) < 40  # demo epochs are short: the budget, not the count, ended it
+    assert len(ExperimentFolder(root).read_leaderboard()) < 40  # demo epochs are short: the budget, not the count, ended it
     # it ended with no room left for the epochs of the two trials in flight
     assert limit - 2 * max(spent) < sum(spent) <= limit + overrun * max(spent)
     assert not leaked_resources(timeout_s=5)
