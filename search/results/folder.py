@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import torch
 
     from data_utils.preprocess import Preprocessor
+    from training.config import TrialConfig
 
 SPEC_FILE = "space.yaml"
 TUNE_DIR = "tune"  # Ray Tune's experiment directory
@@ -168,11 +169,24 @@ class ExperimentFolder:
         latest = max(self.checkpoint_dirs(trial_id), key=lambda p: p.name, default=None)
         return None if latest is None else torch.load(latest / CHECKPOINT_FILE, map_location="cpu", weights_only=True)
 
+    def final_checkpoint(self, trial_id: str) -> dict[str, Any]:
+        """``latest_checkpoint``, which the trial must have."""
+        state = self.latest_checkpoint(trial_id)
+        if state is None:
+            raise FileNotFoundError(f"{self.root}: trial {trial_id} has no checkpoint")
+        return state
+
     def trained_history(self, trial_id: str) -> list[dict[str, float]]:
         """The epochs a trial trained, from its latest checkpoint: the truth when Tune missed a report, a
         stopped trial's run finishing its epoch or a driver killed before a report."""
         state = self.latest_checkpoint(trial_id)
         return [] if state is None else list(state["history"])
+
+    def trial_config(self, trial_id: str) -> TrialConfig:
+        """The typed config saved in a trial's latest checkpoint: what it trained."""
+        from search.space.spec import parse_trial_config
+
+        return parse_trial_config(self.final_checkpoint(trial_id)["config"])
 
     def final_model(self, trial_id: str) -> tuple[torch.nn.Module, Preprocessor]:
         """The model (in eval mode) and preprocessing of a trial's latest checkpoint, built from the config
@@ -181,9 +195,7 @@ class ExperimentFolder:
         from models import build_model
         from search.space.spec import parse_trial_config
 
-        state = self.latest_checkpoint(trial_id)
-        if state is None:
-            raise FileNotFoundError(f"{self.root}: trial {trial_id} has no checkpoint")
+        state = self.final_checkpoint(trial_id)
         trial = parse_trial_config(state["config"])
         model = build_model(trial.model, audio_shape(trial.preprocess.audio_layout))
         model.load_state_dict(state["model"])

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import UserError
-from search.results.folder import SPEC_FILE
+from search.results.folder import ExperimentFolder
 from search.results.leaderboard import trial_table
 from search.results.report import trial_results
 from search.space.spec import SearchSpec, load_spec
@@ -20,9 +20,10 @@ def load_experiment(root: Path) -> SearchSpec:
     Raises:
         UserError: ``root`` is no experiment folder.
     """
-    if not (root / SPEC_FILE).is_file():
-        raise UserError(f"{root}: not an experiment folder (no {SPEC_FILE}); give one such as results/fusion")
-    return load_spec(root / SPEC_FILE)
+    spec = ExperimentFolder(root).spec
+    if not spec.is_file():
+        raise UserError(f"{root}: not an experiment folder (no {spec.name}); give one such as results/fusion")
+    return load_spec(spec)
 
 
 def previous_trials(old: Path, spec: SearchSpec) -> list[dict[str, Any]]:
@@ -33,9 +34,10 @@ def previous_trials(old: Path, spec: SearchSpec) -> list[dict[str, Any]]:
     """
     if not spec.params:
         raise UserError("--warm-start gives a searcher earlier trials: this space searches nothing (it runs presets)")
-    if not (old / SPEC_FILE).is_file():
-        raise UserError(f"--warm-start: no experiment at {old} (no {SPEC_FILE}); give a folder such as results/fusion")
-    old_spec = load_spec(old / SPEC_FILE)
+    saved = ExperimentFolder(old).spec
+    if not saved.is_file():
+        raise UserError(f"--warm-start: no experiment at {old} (no {saved.name}); give a folder such as results/fusion")
+    old_spec = load_spec(saved)
     table = trial_table(old, old_spec.search, old_spec.resolver())
     if not table.empty and spec.search.metric not in table:
         raise UserError(f"--warm-start: the trials at {old} have no {spec.search.metric}; rank this search by another --metric")

@@ -18,7 +18,7 @@ from common.stats import mean_std
 from data_utils import DataError, duplicate_groups
 from data_utils.loaders import Split
 from data_utils.splits import stratified_folds
-from search.results.folder import PARAMS_FILE, TUNE_DIR, ExperimentFolder, read_history, read_params
+from search.results.folder import ExperimentFolder
 from search.runtime.tuner import TrainRuns
 from search.space.spec import DataSection
 
@@ -48,12 +48,12 @@ def run_cross_validation(
     for i, held_out in enumerate(folds):
         train_idx = np.setdiff1d(np.arange(len(data.labels)), held_out)
         data_ref = ray.put({"train": data.subset(train_idx), "val": data.subset(held_out)})
-        out = ExperimentFolder(root).crossval / f"fold{i}"
-        train(out, data_ref, configs)
-        for trial_dir in sorted((out / TUNE_DIR).iterdir()):
-            history = read_history(trial_dir) if (trial_dir / PARAMS_FILE).is_file() else []
+        out = ExperimentFolder(ExperimentFolder(root).crossval / f"fold{i}")
+        train(out.root, data_ref, configs)
+        for trial_id in out.trial_ids():
+            history = out.history(trial_id)
             if history:  # the final epoch's scores on the held-out fold: the final weights, as retraining keeps
-                source = read_params(trial_dir)["run"]
+                source = out.trial_params(trial_id)["run"]
                 rows.append({"source": source, "fold": i, "f1": history[-1]["val_f1"], "accuracy": history[-1]["val_accuracy"]})
     table = pd.DataFrame(rows)
     summary = [

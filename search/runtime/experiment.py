@@ -2,7 +2,8 @@
 
 search        the whole space: Tune trials, each a Ray Train run (build_tuner, fit)
 leaderboard   the trials ranked by the space's goals (rank_trials: search.results.leaderboard)
-retraining    the best trials' configs retrained, evaluated and exported (retrain_best: search.runtime.retrain)
+retraining    the best trials' configs retrained and evaluated (retrain_best: search.runtime.retrain)
+export        the best retrained model to best/, with retrain.export: front each one (search.results.export_stage)
 report        report.md over all of it (search.results.report)
 """
 
@@ -19,6 +20,7 @@ import ray
 from ray import tune
 
 from common.constants import INTERRUPTED, TERMINATED
+from search.results.export_stage import export_retrained
 from search.results.folder import HP, ExperimentFolder
 from search.results.front import retrain_trials
 from search.results.leaderboard import searched_columns, trial_table, write_leaderboard
@@ -185,9 +187,10 @@ def rank_trials(root: Path, name: str, search: SearchSection, resolve: TrialReso
 
 
 def retrain_best(spec: SearchSpec, root: Path, splits: dict[str, Any], table: pd.DataFrame) -> dict[str, Any] | None:
-    """The retraining stage: the best trials of ``table`` (``retrain_trials``) retrained as ``spec.retrain`` says,
-    the way the search ran its trials, on the cluster's GPUs if it has any; evaluated and exported
-    (``search.runtime.retrain``). The leaderboard is rewritten with them on top. Returns retrain.json's summary."""
+    """The retraining and export stages: the best trials of ``table`` (``retrain_trials``) retrained as
+    ``spec.retrain`` says, the way the search ran its trials, on the cluster's GPUs if it has any, and evaluated
+    (``search.runtime.retrain``); then exported (``search.results.export_stage``). The leaderboard is rewritten
+    with them on top. Returns retrain.json's summary."""
     gpus = gpus_per_worker(spec, ray.cluster_resources().get("GPU", 0.0))
     retrained = run_retraining(
         spec.retrain,
@@ -198,6 +201,8 @@ def retrain_best(spec: SearchSpec, root: Path, splits: dict[str, Any], table: pd
         splitting=spec.data,
         train=trial_runs(spec, gpus),
     )
+    if retrained is not None:  # the export stage
+        export_retrained(root, retrained, splits["source"], front=spec.retrain.export == "front")
     write_leaderboard(root, table, spec.name, spec.search, retrained)
     if retrained is not None:
         print_retrained(retrained)

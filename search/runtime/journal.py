@@ -31,7 +31,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 from ray import tune
 
-from search.results.folder import JOURNAL_FILE, ExperimentFolder
+from search.results.folder import ExperimentFolder
 from search.space.params import sample
 from search.space.spec import SearchSpec
 
@@ -164,7 +164,7 @@ def settle(study: optuna.Study, trial_id: int, mode: str, max_t: int, failed: bo
 
 def finish_journal(root: Path, spec: SearchSpec, table: pd.DataFrame) -> None:
     """Settle the trials that Tune ended without telling its callbacks (a budget's stop), as the leaderboard sees them."""
-    path = root / JOURNAL_FILE
+    path = ExperimentFolder(root).journal
     if not path.is_file() or table.empty:
         return
     study = open_study(path, spec.name, spec.search.mode)

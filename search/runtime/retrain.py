@@ -1,13 +1,12 @@
-"""After the search: retrain the best configs with several seeds, evaluate them on held-out data, export.
+"""After the search: retrain the best configs with several seeds and evaluate them on held-out data.
 
 The best ``retrain.top_k`` feasible trials (with several objectives: members spread along the Pareto front,
 ``search.results.front``) are retrained for the full epoch budget on train + validation with
 ``retrain.seeds`` seeds (and the best one also as ``image_only`` and ``audio_only``, to show what fusion
 gains), as Ray Train runs scheduled by Tune, the way the search's trials run (in-process or distributed), so
-they use the cluster's GPUs. Each run's final model is
-evaluated on the labelled test set, or, without one, on the validation split (trained on train only).
-The first seed of the best config (the best first objective) is exported to ``results/<name>/best/``, and
-with ``retrain.export: front`` that of every retrained config to ``results/<name>/pareto/<trial_id>/``.
+they use the cluster's GPUs. Each run's final model is evaluated on the labelled test set, or, without one,
+on the validation split (trained on train only); the summary is retrain.json, which the export stage
+(``search.results.export_stage``) reads.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from search.results.folder import ExperimentFolder
 from search.runtime.crossval import run_cross_validation
 from search.runtime.tuner import TrainRuns
 from search.space.resolve import TrialResolver
-from search.space.spec import DataSection, RetrainSection, parse_trial_config
+from search.space.spec import DataSection, RetrainSection
 from serving.ensemble import export_ensemble
 from training.trainer import evaluate, to_device
 
@@ -127,10 +126,6 @@ def run_retraining(
         if ensemble is not None:
             summary["ensemble"] = ensemble
     atomic_write_text(ExperimentFolder(root).retrain_summary, json.dumps(summary, indent=1))
-    export_best(root, runs, rows, models, summary, splits["source"])
-    if retrain.export == "front":
-        for source in dict.fromkeys(r["source"] for r in rows if r["variant"] == "fused"):
-            export_source(ExperimentFolder(root).pareto / source, source, runs, rows, models, summary, splits["source"])
     return summary
 
 
@@ -148,34 +143,3 @@ def summarize(rows: list[dict[str, Any]], evaluated_on: str) -> dict[str, Any]:
             }
         )
     return {"evaluated_on": evaluated_on, "std": STD, "configs": groups, "runs": rows}
-
-
-def export_best(root: Path, runs: dict, rows: list[dict], models: dict, summary: dict, data_source: str) -> None:
-    if any(r["variant"] == "fused" for r in rows):
-        export_source(ExperimentFolder(root).best, summary["configs"][0]["source"], runs, rows, models, summary, data_source)
-
-
-def export_source(out: Path, source: str, runs: dict, rows: list[dict], models: dict, summary: dict, data_source: str) -> None:
-    """Export the first seed retrained of trial ``source`` (or, if none finished, the best config's) to ``out``."""
-    from serving.export import export_model
-
-    best = [r for r in rows if r["variant"] == "fused"]
-    first = min(best, key=lambda r: (r["source"] != source, r["seed"]))
-    model, pre = models[first["run"]]
-    group = next(g for g in summary["configs"] if g["source"] == first["source"] and g["variant"] == "fused")
-    metrics = {
-        "data": data_source,
-        "evaluated_on": summary["evaluated_on"],
-        "source_trial": first["source"],
-        "seed": first["seed"],
-        "accuracy": first["accuracy"],
-        "f1": first["f1"],
-        "per_class_f1": first["per_class_f1"],
-        "confusion_matrix": first["confusion_matrix"],
-        f"f1_mean_over_{group['seeds']}_seeds": group["f1_mean"],
-        "f1_std": group["f1_std"],
-        "accuracy_mean": group["accuracy_mean"],
-        "accuracy_std": group["accuracy_std"],
-    }
-    path = export_model(out, parse_trial_config(runs[first["run"]]["config"]), model, pre, metrics)
-    print(f"model of trial {first['source']} exported to {path}")

@@ -25,7 +25,7 @@ from ray import tune
 from ray.tune.integration.ray_train import TuneReportCallback
 from ray.tune.search import BasicVariantGenerator, Searcher
 
-from search.results.folder import TENSORBOARD_DIR, TRAIN_DIR, TUNE_DIR
+from search.results.folder import TUNE_DIR, ExperimentFolder
 from search.runtime.goals_search import GoalSearch
 from search.runtime.ray_workarounds import ReleaseTrainResources
 from search.runtime.strategies import SCHEDULERS, SEARCHERS
@@ -203,7 +203,7 @@ def make_driver(
             if in_process
             else ray.train.RunConfig(
                 name=trial_id,
-                storage_path=str(root / TRAIN_DIR),
+                storage_path=str(ExperimentFolder(root).train),
                 callbacks=[TuneReportCallback()],
                 checkpoint_config=keep,
                 # Retries are Tune's (same run name: they resume from the Train run's last checkpoint). A
@@ -219,7 +219,7 @@ def make_driver(
                 "data": [data_ref],
                 "threads": threads,
                 "t_driver": started,
-                "tensorboard": str(root / TENSORBOARD_DIR / trial_id),
+                "tensorboard": str(ExperimentFolder(root).tensorboard / trial_id),
                 "footprint": footprint,
                 "session": "in_process" if in_process else "distributed",
             },
@@ -258,7 +258,9 @@ def make_tuner(
     """
     trainable = tune.with_resources(driver, resources)
     if restore:
-        return tune.Tuner.restore(str(storage / TUNE_DIR), trainable=trainable, resume_unfinished=True, resume_errored=True)
+        return tune.Tuner.restore(
+            str(ExperimentFolder(storage).tune), trainable=trainable, resume_unfinished=True, resume_errored=True
+        )
     return tune.Tuner(
         trainable,
         param_space=param_space,
