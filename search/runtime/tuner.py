@@ -23,7 +23,7 @@ import ray
 import ray.train
 from ray import tune
 from ray.tune.integration.ray_train import TuneReportCallback
-from ray.tune.search import BasicVariantGenerator, Searcher
+from ray.tune.search import Searcher
 
 from search.results.folder import TUNE_DIR, ExperimentFolder
 from search.runtime.goals_search import GoalSearch
@@ -76,17 +76,18 @@ class DefineByRun:
         return {SAMPLED: {**sampled, PRESET: preset} if preset else sampled}
 
 
-def make_searcher(spec: SearchSpec, previous: Sequence[Mapping[str, Any]] = ()) -> Searcher:
+def make_searcher(spec: SearchSpec, previous: Sequence[Mapping[str, Any]] = ()) -> Searcher | None:
     """Optuna over the define-by-run space with the sampler that ``searcher.name`` names
-    (``search.runtime.strategies``; one or several objectives, limits: ``search.runtime.goals_search``), or a
-    grid over the presets of a preset file.
+    (``search.runtime.strategies``; one or several objectives, limits: ``search.runtime.goals_search``); None
+    for the presets of a preset file, whose grid (``param_space``) Tune's own generator runs, limited to
+    ``search.max_concurrent_trials`` (a generator passed in would ignore the limit, with a warning).
 
     Args:
         previous: finished trials of an earlier experiment ({"sampled", "value", "source"}), which the
             searcher knows from the start (``search.space.warm_start``); the space's warm-start presets run first.
     """
     if spec.presets:
-        return BasicVariantGenerator(max_concurrent=spec.search.max_concurrent_trials)
+        return None
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress view says what matters
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     # A model-based sampler (GP, CMA-ES) fits its model inside the define-by-run call, which Ray times and

@@ -43,6 +43,10 @@ def test_trials_that_share_a_process_give_the_metrics_of_fresh_processes(ray_clu
     histories = {row.trial_id: read_history(root / "tune" / row.trial_id) for row in table.itertuples()}
     pids = {h[0]["pid"] for h in histories.values()}
     assert len(pids) < len(histories), pids  # trials did share a process
+    # one at a time, as search.max_concurrent_trials says (on two CPUs): each started after the one before had
+    # trained its epochs (from the moment it was ready to train: a lower bound on its end)
+    spans = sorted((h[0]["t_driver"], h[0]["t_ready"] + sum(r["seconds"] for r in h)) for h in histories.values())
+    assert all(start >= end for (_, end), (start, _) in zip(spans, spans[1:])), spans
     for row in table.itertuples():
         assert Path(row.checkpoint).parent == root / "tune" / row.trial_id  # Tune's checkpoint, not Train's
 
