@@ -26,13 +26,14 @@ run: setup
 # tests that start Ray or run a search end to end (markers `ray`, `slow`).
 # Two pytest workers, a test file each at a time (its module fixtures run once): a Ray test leaves a third of
 # 2 cores idle while its processes start and wait, and the other worker fills it (711 s -> 567 s on 2 cores).
+# The files run in tests/conftest.py's order, the longest first (xdist would put the files of fewest tests last).
 test: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
-	tests/loopback_only.sh $(PY) -m pytest -q -n 2 --dist loadfile --durations=15
+	tests/loopback_only.sh $(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 test-fast: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
-	tests/loopback_only.sh $(PY) -m pytest -q -n 2 --dist loadfile -m "not ray and not slow"
+	tests/loopback_only.sh $(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not ray and not slow"
 
 clean:
 	rm -rf $(VENV) results

@@ -1,6 +1,6 @@
 """Two local searches at once on one machine (two terminals, two experiments), as a user would start them.
 
-Runs `tests/search/test_two_searches.py`'s pair of ASHA searches (each its own local Ray cluster, started
+Runs `tests/search/runtime/test_two_searches.py`'s pair of ASHA searches (each its own local Ray cluster, started
 `--gap` seconds apart) and prints, for each, its exit code and time, how many trials ASHA stopped, any process
 it left behind, and whether its cluster's dashboard agent could bind its HTTP port (Ray 2.60's is fixed: 52365).
 

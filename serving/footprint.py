@@ -1,6 +1,6 @@
 """What a trial's model costs to deploy: parameters, exported size and inference latency. No Ray.
 
-A trial measures these before its first epoch (``search.worker``), so that a model over a limit of
+A trial measures these before its first epoch (``search.runtime.worker``), so that a model over a limit of
 ``search.constraints`` is never trained; the search can also minimize them (``search.objectives``).
 None depends on the weights, so an untrained model with unfitted preprocessing measures the same as
 the trained one, which lets ``bench/`` measure hand-tuned and searched models alike.

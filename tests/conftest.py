@@ -12,6 +12,24 @@ from search.runtime.cluster import free_port, local_worker_env
 from search.runtime.ray_workarounds import loopback_only
 from tests.helpers import ROOT
 
+# The longest test files (pytest --durations), run first: `make test`'s two pytest workers take files in this
+# order as they free up (--dist loadfile --no-loadscope-reorder), so the short ones fill the end and both
+# workers finish together. A file missing here only runs later; one that no longer exists is skipped.
+LONGEST_FIRST = (
+    "tests/search/runtime/test_search_ray.py",
+    "tests/search/runtime/test_interrupt.py",
+    "tests/bench/test_real_benchmark.py",
+    "tests/search/space/test_warm_start.py",
+    "tests/search/runtime/test_external_cluster.py",
+    "tests/search/runtime/test_multi_worker.py",
+    "tests/search/results/test_report.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {ROOT / path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path, len(rank)))  # stable: the rest keep their order
+
 
 @pytest.fixture(scope="session")
 def ray_cluster(tmp_path_factory) -> Iterator[object]:

@@ -1,9 +1,14 @@
 """The code's layout, checked: no import cycles (counting imports inside functions), no module over 350
-lines, a docstring in every package's __init__.py, at most 8 modules directly in search/."""
+lines, a docstring in every package's __init__.py, at most 8 modules directly in search/, and no module or
+file named in prose (docstrings, comments, the README) that does not exist."""
 
 from __future__ import annotations
 
 import ast
+import dataclasses
+import importlib.util
+import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -117,3 +122,79 @@ def test_fault_injection_is_installed_through_the_epoch_hooks(monkeypatch):
     faults.install()
     faults.install()
     assert epoch_hooks.EPOCH_HOOKS == [faults.maybe_fail]
+
+
+# A dotted module reference in prose (docstrings, comments, strings, the README), and a file path.
+MODULE_REF = re.compile(r"(?<![\w.])(?:common|data_utils|models|training|search|serving)(?:\.[A-Za-z_]\w*)+")
+FILE_SUFFIXES = {"log", "json", "yaml", "md", "csv", "py", "txt", "png"}  # search.log is a file, not a module
+MISSPELT = {"search.num_sample"}  # the misspelt key that the docs and tests show an error message for
+PATH_REF = re.compile(r"\b(?:common|data_utils|models|training|search|serving|bench|tests|spaces)/[\w/]+\.(?:py|yaml|sh)\b")
+PLACEHOLDER_PATHS = {"spaces/x.yaml", "bench/NAME.py"}  # the README's and bench/'s stand-ins for a user's file
+
+
+def prose(path: Path) -> str:
+    """The comments and strings of a Python file (where names go stale when code moves); a Markdown file whole."""
+    if path.suffix != ".py":
+        return path.read_text()
+    with path.open("rb") as f:
+        return "\n".join(t.string for t in tokenize.tokenize(f.readline) if t.type in (tokenize.COMMENT, tokenize.STRING))
+
+
+def top_level_names(module: str) -> set[str]:
+    spec = importlib.util.find_spec(module)
+    tree = ast.parse(Path(spec.origin).read_text())
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def stale(ref: str, search_keys: set[str]) -> bool:
+    """Whether ``ref`` (``a.b.c``) names neither a module nor a top-level name of one; ``search.<key>`` is a
+    space file's key (``search.time_budget_s``), not a module."""
+    parts = ref.split(".")
+    if ref in MISSPELT or parts[-1] in FILE_SUFFIXES or (parts[0] == "search" and parts[1] in search_keys):
+        return False
+    for i in range(len(parts), 0, -1):
+        module = ".".join(parts[:i])
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if found:
+            return i < len(parts) and parts[i] not in top_level_names(module)
+    return True
+
+
+def test_prose_names_modules_and_files_that_exist():
+    from search.space.spec import SearchSection
+
+    search_keys = {f.name for f in dataclasses.fields(SearchSection)} | {n for n in dir(SearchSection) if not n.startswith("_")}
+    texts = {p: prose(p) for p in [*project_files(), *sorted((ROOT / "tests").rglob("*.py")), ROOT / "README.md"]}
+    bad = sorted(
+        {
+            f"{p.relative_to(ROOT)}: {ref}"
+            for p, text in texts.items()
+            for ref in MODULE_REF.findall(text)
+            if stale(ref, search_keys)
+        }
+        | {
+            f"{p.relative_to(ROOT)}: {ref}"
+            for p, text in texts.items()
+            for ref in PATH_REF.findall(text)
+            if ref not in PLACEHOLDER_PATHS and not (ROOT / ref).exists()
+        }
+    )
+    assert not bad, bad
+
+
+def test_the_suites_longest_first_order_names_files_that_exist():
+    from tests.conftest import LONGEST_FIRST
+
+    assert [p for p in LONGEST_FIRST if not (ROOT / p).is_file()] == []

@@ -80,7 +80,8 @@ def read_history(trial_dir: Path) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class ExperimentFolder:
-    """``results/<name>/``, the paths in it."""
+    """``results/<name>/``: the paths in it, and what is read back from them (trials, their epochs and
+    checkpoints, final models, the leaderboard, the front, the retraining summary)."""
 
     root: Path
 

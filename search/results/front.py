@@ -33,7 +33,7 @@ def retrain_trials(table: pd.DataFrame, goals: dict[str, str], k: int) -> list[s
     """The trials to retrain, up to ``k`` (``retrain.top_k``), the one to export as best/ first.
 
     One objective: the best feasible trials. Several: members spread along the Pareto front, from the
-    best first objective (best/: the documented choice) to the other end (``search.pareto.spread``).
+    best first objective (best/: the documented choice) to the other end (``search.results.pareto.spread``).
     """
     if len(goals) == 1:
         ok = ~table["status"].astype(str).str.startswith(("failed", "infeasible"))

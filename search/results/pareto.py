@@ -2,7 +2,7 @@
 
 Objective values arrive as rows of a table with a direction per column ("max" or "min"); every function
 here first turns them into costs (lower is better) with ``costs``. No Ray, no torch: the multi-objective
-ASHA (``search.moasha``), the searcher's constraints and the leaderboard all call the same code.
+ASHA (``search.runtime.moasha``), the searcher's constraints and the leaderboard all call the same code.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from ray import tune
 from search.results.tables import short
 
 if TYPE_CHECKING:
-    from search.spec import SearchSection
+    from search.space.spec import SearchSection
 
 # A trial counts as in the middle of an epoch until this many times its last epoch's length has passed since
 # that epoch's report (reporting and checkpointing take time too); later, ASHA has most likely stopped it.
@@ -48,7 +48,7 @@ class Unit:
         return f"{self.label} {self.fmt(spent)}/{self.fmt(limit)} {self.suffix}"
 
 
-# the search section's budget keys -> what each counts (search.spec allows one of them)
+# the search section's budget keys -> what each counts (search.space.spec allows one of them)
 UNITS = {
     "compute_budget_s": Unit("seconds", "compute", "s"),
     "budget_sample_epochs": Unit("sample_epochs", "work", "sample-epochs", short),
@@ -148,7 +148,7 @@ class ComputeBudget(tune.Stopper, tune.Callback):
 
 
 def make_budget(search: SearchSection, max_epochs: int) -> ComputeBudget | None:
-    """The budget ``search`` sets (search.spec allows one), or None."""
+    """The budget ``search`` sets (search.space.spec allows one), or None."""
     for key, unit in UNITS.items():
         limit = getattr(search, key)
         if limit is not None:

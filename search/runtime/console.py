@@ -22,7 +22,7 @@ from typing import TextIO
 
 # Modules that write on someone else's behalf: the writer is whoever called them. Ray's tqdm module puts its
 # safe_print in place of the builtin print once Ray relays a worker's output, for everyone's prints.
-RELAYS = ("logging", "warnings", "search.console", "ray.experimental.tqdm_ray")
+RELAYS = ("logging", "warnings", __name__, "ray.experimental.tqdm_ray")
 
 
 def writer_module(frame: FrameType | None) -> str:

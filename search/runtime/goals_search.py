@@ -3,7 +3,7 @@
 ``OptunaSearch`` tells Optuna a trial's objective values only. ``GoalSearch`` also tells it how far the
 trial's FOOTPRINT measures are from the space's limits, with ``Trial.set_constraint`` (Optuna 5's way: it
 deprecated the samplers' ``constraints_func``), which TPE and NSGA-II read; and it tells a trial that broke
-a limit before training (``search.pareto.INFEASIBLE``) as complete, with stand-in values: both samplers
+a limit before training (``search.results.pareto.INFEASIBLE``) as complete, with stand-in values: both samplers
 rank infeasible trials by how far they break the limits, before and apart from any value.
 """
 

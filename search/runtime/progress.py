@@ -47,7 +47,7 @@ class Progress(tune.Callback):
         self.counts = {"done": 0, "stopped early": 0, "failed": 0}
         self.running: set[str] = set()
         self.epochs: dict[str, int] = {}
-        self.infeasible: dict[str, str] = {}  # trial -> the limit its model broke (search.pareto.INFEASIBLE)
+        self.infeasible: dict[str, str] = {}  # trial -> the limit its model broke (search.results.pareto.INFEASIBLE)
         self.best: tuple[float, str, dict[str, Any]] | None = None
 
     def better(self, value: float) -> bool:

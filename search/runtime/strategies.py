@@ -66,7 +66,7 @@ def _random(spec: SearchSpec) -> Strategy:
 
 @_register(SEARCHERS, "grid")
 def _grid(spec: SearchSpec) -> Strategy:
-    # Every point is enqueued, and num_samples is the grid's size (search.grid): the sampler never draws.
+    # Every point is enqueued, and num_samples is the grid's size (search.space.grid): the sampler never draws.
     # Optuna's own GridSampler needs the same parameters in every trial, which a conditional space breaks.
     points = tuple(optuna_values(spec.params, p) for p in grid_points(spec.params))
     return Strategy(optuna.samplers.RandomSampler(seed=spec.searcher.seed), points)

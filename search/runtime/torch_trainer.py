@@ -14,7 +14,7 @@ not use (measured with ``bench/search_overhead.py``, Ray 2.60, 2 cores):
   from ``search.runtime.ddp_trainer``. Importing it imports torch, and this module, which every trial's driver
   process imports, does not.
 
-The first two are Train's private callbacks: `tests/search/test_torch_trainer.py` fails if a Ray upgrade
+The first two are Train's private callbacks: `tests/search/runtime/test_torch_trainer.py` fails if a Ray upgrade
 renames them.
 """
 

@@ -54,7 +54,7 @@ def grid_points(params: Sequence[Param], path: str = "space") -> list[dict[str, 
         ConfigError: a continuous parameter (naming its key), or a grid of more than MAX_POINTS points.
 
     Example:
-        >>> from search.params import parse_params
+        >>> from search.space.params import parse_params
         >>> len(grid_points(parse_params({"a": {"choice": [1, 2]}, "b": {"int": [0, 2], "when": {"a": 2}}})))
         4
     """

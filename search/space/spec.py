@@ -117,7 +117,7 @@ class SearcherSection:
 
 @dataclass(frozen=True)
 class SchedulerSection:
-    # Ray's schedulers (search.strategies): ASHA, HyperBand, the median stopping rule; none: every trial runs max_t epochs
+    # Ray's schedulers (search.runtime.strategies): ASHA, HyperBand, the median stopping rule; none: every trial runs max_t epochs
     name: Literal["asha", "hyperband", "median", "none"] = "asha"
     max_t: int = 20  # epochs of a trial that is never stopped early
     grace_period: int = 2  # epochs before ASHA or the median rule may stop a trial
@@ -136,9 +136,9 @@ class SchedulerSection:
 class ResourcesSection:
     workers_per_trial: int = 1  # Ray Train workers (data parallel) per trial
     cpus_per_worker: float = 1.0
-    # 'auto': one GPU per worker of a multi-worker trial, else a share sized by max_concurrent_trials (search.tuner.gpus_per_worker)
+    # 'auto': one GPU per worker of a multi-worker trial, else a share sized by max_concurrent_trials (search.runtime.tuner.gpus_per_worker)
     gpus_per_worker: float | Literal["auto"] = "auto"
-    # One-worker trials train inside their Tune trial's process (search/in_process.py); true runs them as
+    # One-worker trials train inside their Tune trial's process (search/runtime/trial_session.py); true runs them as
     # distributed Train runs too (a Train controller and worker per trial), as trials of several workers are.
     distributed: bool = False
 
@@ -188,7 +188,7 @@ class RetrainSection:
             raise ValueError(f"seeds must be >= 1, got {self.seeds}")
 
 
-# Schedulers that stop trials by several objectives (asha: search.moasha's multi-objective ASHA), or none.
+# Schedulers that stop trials by several objectives (asha: search.runtime.moasha's multi-objective ASHA), or none.
 MULTI_OBJECTIVE_SCHEDULERS = ("asha", "none")
 
 SECTIONS = {

@@ -25,7 +25,7 @@ from search.space.typed_config import ConfigError, did_you_mean, from_dict
 from training.config import TrialConfig
 
 SEEDS_FILE = Path(__file__).resolve().parents[2] / "spaces" / "seeds.yaml"
-PRESET = "preset"  # the key of a trial's sampled values that names the preset it runs (search.resolve merges it)
+PRESET = "preset"  # the key of a trial's sampled values that names the preset it runs (search.space.resolve merges it)
 SOURCE = "source"  # Optuna user attribute: where a trial came from
 
 

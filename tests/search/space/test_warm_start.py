@@ -110,7 +110,7 @@ def test_a_search_warm_started_from_a_preset_then_from_its_results_cross_validat
 
     del raw["search"]["warm_start"]
     raw["search"]["num_samples"] = 1
-    # ... and cross-validated (search.crossval), and ensembled (search.ensemble)
+    # ... and cross-validated (search.runtime.crossval), and ensembled (serving.ensemble)
     raw["retrain"] = {"top_k": 1, "seeds": 2, "ablation": False, "cv_folds": 2, "ensemble": 2}
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     assert main([str(path), "--results", str(tmp_path), "--name", "second", "--warm-start", str(tmp_path / "first")]) == 0
