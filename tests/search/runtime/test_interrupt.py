@@ -84,11 +84,15 @@ def test_ctrl_c_sigterm_and_sigkill_stop_the_search_and_resume_finishes_the_expe
     third = TrackedCommand(*args, "--resume", log=tmp_path / "third.log")
     done = len(completed(tune))
     wait_until(third, lambda: len(completed(tune)) > done)
-    time.sleep(1.5)
     before_kill = completed(tune)
+    time.sleep(3)  # the experiment state, saved every second, holds these as completed by now
     third.kill()
     third.proc.wait(30)
+    at_kill = reported(tune)
     assert len(before_kill) < TRIALS, "every trial completed before the kill: nothing left to resume"
+    # the clean stops (Ctrl-C, SIGTERM) saved the experiment: no epoch was reported twice up to the kill
+    for trial_id, epochs in at_kill.items():
+        assert epochs == list(range(1, len(epochs) + 1)), (trial_id, epochs)
 
     last = TrackedCommand(*args, "--resume", log=tmp_path / "last.log")
     assert last.wait(timeout=400) == 0, last.output()
@@ -105,7 +109,12 @@ def test_ctrl_c_sigterm_and_sigkill_stop_the_search_and_resume_finishes_the_expe
         assert after[trial_id] == epochs  # kept, not trained again
     for trial_id, epochs in before_ctrl_c.items():  # epochs reported before Ctrl-C are kept, not trained again
         assert after[trial_id][: len(epochs)] == epochs
-    for epochs in after.values():
-        assert epochs == list(range(1, EPOCHS + 1))
+    # A trial running at the SIGKILL goes on from the last checkpoint of the experiment state Tune saved before it
+    # (every second; a killed driver saves nothing): an epoch it reported in that last second is trained and
+    # reported again. Every trial ends with each epoch once, in order, after what it had reported.
+    for trial_id, epochs in after.items():
+        kept, resumed = epochs[: len(at_kill.get(trial_id, []))], epochs[len(at_kill.get(trial_id, [])) :]
+        assert kept == at_kill.get(trial_id, []) and resumed == list(range(EPOCHS + 1 - len(resumed), EPOCHS + 1)), epochs
+        assert sorted(set(epochs)) == list(range(1, EPOCHS + 1)), (trial_id, epochs)
     assert (root / "report.md").is_file()
     assert_journal_matches_leaderboard(root, table)  # trials running at each stop went on in the same Optuna trials
