@@ -58,6 +58,7 @@ def ray_cluster(tmp_path_factory) -> Iterator[object]:
             runtime_env={"env_vars": env, "worker_process_setup_hook": "tests.faults.install"},
         )
     cluster.fault_file = fault_file
+    cluster.dashboard_url = f"http://127.0.0.1:{dashboard}"  # the State API's: with two clusters (pytest -n 2) none is implied
     try:
         yield cluster
     finally:

@@ -18,6 +18,12 @@ section that fails when a Ray upgrade changes what it relies on (then revisit th
    that starts empty when the trial has no Tune checkpoint, which a Ray Train trial never has.
 4. Local clusters listening on 127.0.0.1 only (``loopback_only``): Ray 2.60 binds every interface; upstream
    moves its servers off 0.0.0.0 in ray-project/ray#59852. The switch is a private constant.
+5. A resumed trial's checkpoint gone (``restoring_latest_available``; ray-project/ray#27790, whose fallback,
+   #29099, the 2.7 storage rewrite dropped). Tune deletes a trial's older checkpoint as soon as a newer one
+   comes (``num_to_keep``) and saves the experiment state after: a driver killed in between (the OOM killer,
+   ``kill -9``) leaves a state that names a deleted checkpoint, and on ``--resume`` the trial fails on every
+   retry ("does not exist on storage anymore"). The trial is restored from its latest checkpoint on disk
+   instead, the one its last reported epoch saved. Uses the private ``_TrainingResult`` (through ``type``).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,6 +39,7 @@ from typing import Any
 import ray
 from ray import tune
 from ray.air.constants import EXPR_RESULT_FILE
+from ray.tune.trainable import wrap_function
 
 # --- 1. placement groups of stopped trials (ray-project/ray#54305) ----------------------------------------
 
@@ -166,3 +173,31 @@ def loopback_only() -> Iterator[None]:
             os.environ.pop(SINGLE_MACHINE_ENV, None)
         else:
             os.environ[SINGLE_MACHINE_ENV] = saved_env
+
+
+# --- 5. a resumed trial's checkpoint deleted after the last saved state (ray-project/ray#27790) ------------
+
+
+def restoring_latest_available(driver: Callable[[dict], None]) -> type[tune.Trainable]:
+    """``driver`` as Tune's function trainable, restored from the latest checkpoint on disk of its trial when
+    the one the experiment state names is gone."""
+    base = wrap_function(driver)
+
+    class LatestAvailable(base):
+        def restore(self, checkpoint_path: Any) -> Any:
+            return super().restore(latest_available(checkpoint_path))
+
+    LatestAvailable.__name__ = LatestAvailable.__qualname__ = base.__name__  # Tune names the experiment's trials by it
+    return LatestAvailable
+
+
+def latest_available(result: Any) -> Any:
+    """Tune's checkpoint result for a restore, its checkpoint replaced by the trial's latest one on disk when
+    it no longer exists (in-process trials' checkpoints are folders in the trial's, on a local or shared path)."""
+    checkpoint = getattr(result, "checkpoint", None)
+    if checkpoint is None or Path(checkpoint.path).is_dir():
+        return result
+    kept = sorted(p for p in Path(checkpoint.path).parent.glob("checkpoint_*") if p.is_dir())
+    if not kept:
+        return result
+    return type(result)(checkpoint=tune.Checkpoint.from_directory(str(kept[-1])), metrics=result.metrics)

@@ -27,7 +27,7 @@ from ray.tune.search import Searcher
 
 from search.results.folder import TUNE_DIR, ExperimentFolder
 from search.runtime.goals_search import GoalSearch
-from search.runtime.ray_workarounds import ReleaseTrainResources
+from search.runtime.ray_workarounds import ReleaseTrainResources, restoring_latest_available
 from search.runtime.strategies import SCHEDULERS, SEARCHERS
 from search.runtime.torch_trainer import make_trainer
 from search.runtime.worker import train_loop_per_worker
@@ -257,7 +257,7 @@ def make_tuner(
         restore: continue the interrupted experiment in ``storage`` (unfinished and errored trials too).
         tune_config: the rest of ``tune.TuneConfig`` (metric, mode, searcher, scheduler, budgets).
     """
-    trainable = tune.with_resources(driver, resources)
+    trainable = tune.with_resources(restoring_latest_available(driver), resources)
     if restore:
         return tune.Tuner.restore(
             str(ExperimentFolder(storage).tune), trainable=trainable, resume_unfinished=True, resume_errored=True

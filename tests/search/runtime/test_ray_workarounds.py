@@ -6,7 +6,9 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
+import pytest
 import ray
+from ray import tune
 from ray.air.constants import EXPR_RESULT_FILE
 
 from search.runtime import ray_workarounds
@@ -55,3 +57,28 @@ def test_ray_still_reads_every_setting_a_searchs_workers_get():  # search.runtim
     package = Path(ray.__file__).parent
     sources = "".join(p.read_text(errors="ignore") for d in ("train", "tune") for p in (package / d).rglob("*.py"))
     assert [name for name in WORKER_ENV if name not in sources] == []
+
+
+@pytest.mark.ray
+def test_a_trial_whose_named_checkpoint_is_gone_is_restored_from_its_latest_one(ray_cluster, tmp_path):  # 5. #27790
+    from ray.train._internal.session import _TrainingResult
+    from ray.train._internal.storage import StorageContext
+    from ray.tune.trainable import wrap_function
+
+    def driver(config: dict) -> None:
+        tune.report({"restored_from": tune.get_checkpoint().path})
+
+    def trainable(cls: type) -> tune.Trainable:
+        return cls(config={}, storage=StorageContext(storage_path=str(tmp_path), experiment_dir_name="tune", trial_dir_name="t1"))
+
+    trial = tmp_path / "tune" / "t1"
+    (trial / "checkpoint_000002").mkdir(parents=True)  # the newer checkpoint, saved after the state's last save
+    named = _TrainingResult(checkpoint=tune.Checkpoint.from_directory(str(trial / "checkpoint_000001")), metrics={})
+    plain = trainable(wrap_function(driver))
+    with pytest.raises(ValueError, match="does not exist on storage anymore"):  # Ray alone: the trial cannot resume
+        plain.restore(named)
+    plain.stop()
+    restored = trainable(ray_workarounds.restoring_latest_available(driver))
+    restored.restore(named)
+    assert restored.train()["restored_from"] == str(trial / "checkpoint_000002")
+    restored.stop()

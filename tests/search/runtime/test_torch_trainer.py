@@ -24,7 +24,7 @@ def record_process_group(config: dict) -> None:
     pathlib.Path(config["out"], f"rank{rank}.json").write_text(json.dumps(group))
 
 
-def run(tmp_path: Path, workers: int) -> tuple[object, dict[int, int | None], set[str]]:
+def run(tmp_path: Path, workers: int, dashboard: str) -> tuple[object, dict[int, int | None], set[str]]:
     """Runs a trial's Train run of ``workers`` workers; returns it, each rank's process group size, and
     the DatasetManager actors it started."""
     import ray.train
@@ -33,7 +33,7 @@ def run(tmp_path: Path, workers: int) -> tuple[object, dict[int, int | None], se
     from search.runtime.torch_trainer import make_trainer
 
     def managers() -> set[str]:
-        return {a.actor_id for a in list_actors(filters=[("class_name", "=", "DatasetManager")], limit=10_000)}
+        return {a.actor_id for a in list_actors(address=dashboard, filters=[("class_name", "=", "DatasetManager")], limit=10_000)}
 
     before = managers()
     out = tmp_path / f"w{workers}"
@@ -54,7 +54,7 @@ def test_one_worker_runs_without_a_process_group_or_a_dataset_manager(ray_cluste
 
     from search.runtime.ray_workarounds import CLEANER_CHECK_INTERVAL_S
 
-    trainer, groups, managers = run(tmp_path, workers=1)
+    trainer, groups, managers = run(tmp_path, workers=1, dashboard=ray_cluster.dashboard_url)
     assert groups == {0: None}
     assert not managers
     # Train's own cleaner polls once a second, and its controller waits for the poll in flight.
@@ -65,7 +65,7 @@ def test_one_worker_runs_without_a_process_group_or_a_dataset_manager(ray_cluste
 def test_several_workers_share_a_torch_process_group(ray_cluster, tmp_path):
     from search.runtime.ddp_trainer import LeanTorchTrainer
 
-    trainer, groups, managers = run(tmp_path, workers=2)  # one per node of the test cluster
+    trainer, groups, managers = run(tmp_path, workers=2, dashboard=ray_cluster.dashboard_url)  # one per node of the test cluster
     assert isinstance(trainer, LeanTorchTrainer)
     assert groups == {0: 2, 1: 2}
     assert not managers
