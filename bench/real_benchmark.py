@@ -163,10 +163,8 @@ def retrained_rows(label: str, folder: ExperimentFolder, test: Split) -> list[Ro
         return []
     source = {r["run"]: r["source"] for r in retrained["runs"]}  # the product's own run names, best config first
     sources = list(dict.fromkeys(source.values()))
-    rows = {
-        s: Row(label if len(sources) == 1 else f"{label} {s}", search_seconds=seconds(folder, "cpu_seconds"), trial=s)
-        for s in sources
-    }
+    search_cpu = seconds(folder, "cpu_seconds")
+    rows = {s: Row(label if len(sources) == 1 else f"{label} {s}", search_seconds=search_cpu, trial=s) for s in sources}
     runs = ExperimentFolder(folder.retrain)
     for trial_id in runs.trial_ids():
         run = runs.trial_params(trial_id)["run"]

@@ -37,7 +37,7 @@ def export_source(
     first = min(fused, key=lambda r: (r["source"] != source, r["seed"]))
     runs = ExperimentFolder(folder.retrain)
     trial_id = next(t for t in runs.trial_ids() if runs.trial_params(t)["run"] == first["run"])
-    model, pre = runs.final_model(trial_id)
+    config, model, pre = runs.final_trial(trial_id)  # one read of its checkpoint
     group = next(g for g in summary["configs"] if g["source"] == first["source"] and g["variant"] == "fused")
     metrics = {
         "data": data_source,
@@ -53,5 +53,5 @@ def export_source(
         "accuracy_mean": group["accuracy_mean"],
         "accuracy_std": group["accuracy_std"],
     }
-    path = export_model(out, runs.trial_config(trial_id), model, pre, metrics)
+    path = export_model(out, config, model, pre, metrics)
     print(f"model of trial {first['source']} exported to {path}")

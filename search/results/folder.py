@@ -183,15 +183,13 @@ class ExperimentFolder:
         state = self.latest_checkpoint(trial_id)
         return [] if state is None else list(state["history"])
 
-    def trial_config(self, trial_id: str) -> TrialConfig:
-        """The typed config saved in a trial's latest checkpoint: what it trained."""
-        from search.space.spec import parse_trial_config
-
-        return parse_trial_config(self.final_checkpoint(trial_id)["config"])
-
     def final_model(self, trial_id: str) -> tuple[torch.nn.Module, Preprocessor]:
-        """The model (in eval mode) and preprocessing of a trial's latest checkpoint, built from the config
-        saved in it: a retrained run's final weights."""
+        """The model (in eval mode) and preprocessing of a trial's latest checkpoint: a retrained run's final weights."""
+        _, model, pre = self.final_trial(trial_id)
+        return model, pre
+
+    def final_trial(self, trial_id: str) -> tuple[TrialConfig, torch.nn.Module, Preprocessor]:
+        """``final_model`` with the typed config saved in the same checkpoint (what the trial trained), read once."""
         from data_utils.preprocess import Preprocessor, audio_shape
         from models import build_model
         from search.space.spec import parse_trial_config
@@ -202,7 +200,7 @@ class ExperimentFolder:
         model.load_state_dict(state["model"])
         pre = Preprocessor(trial.preprocess)
         pre.load_state_dict(state["preprocessor"])
-        return model.eval(), pre
+        return trial, model.eval(), pre
 
     def trial_params(self, trial_id: str) -> dict[str, Any]:
         return read_params(self.trial(trial_id))

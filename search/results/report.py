@@ -50,7 +50,8 @@ def write_report(root: Path, spec: SearchSpec, table: pd.DataFrame) -> Path:
         table: its trials, as ``search.results.leaderboard.trial_table`` returns them (best first).
     """
     trial_ids = list(table["trial_id"]) if not table.empty else []
-    histories = {t: ExperimentFolder(root).history(t) for t in trial_ids}
+    folder = ExperimentFolder(root)
+    histories = {t: folder.history(t) for t in trial_ids}
     retrained = read_retrained(root)
     sections = [
         s
@@ -66,7 +67,7 @@ def write_report(root: Path, spec: SearchSpec, table: pd.DataFrame) -> Path:
         ]
         if s
     ]
-    path = ExperimentFolder(root).report
+    path = folder.report
     atomic_write_text(path, "\n".join(sections))
     return path
 
