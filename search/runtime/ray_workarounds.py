@@ -24,6 +24,12 @@ section that fails when a Ray upgrade changes what it relies on (then revisit th
    ``kill -9``) leaves a state that names a deleted checkpoint, and on ``--resume`` the trial fails on every
    retry ("does not exist on storage anymore"). The trial is restored from its latest checkpoint on disk
    instead, the one its last reported epoch saved. Uses the private ``_TrainingResult`` (through ``type``).
+6. A Train run's last report inside a Tune trial (``fit_reporting_to_tune``; the relay ray-project/ray#55556
+   added). Ray's ``TuneReportCallback`` hands each report to a queue that the trial's main thread reads only
+   while Tune waits on the trial; when ``fit()`` returns before Tune asks again (a slow driver, 2 busy cores),
+   Tune's end-of-function result takes the trial's one result slot first, and the main thread, relaying the
+   last report, waits on that slot forever: the trial, and so the search, hangs. The trial's own thread relays
+   the reports instead, every one before the function returns. No upstream issue yet.
 """
 
 from __future__ import annotations
@@ -34,12 +40,16 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import ray
 from ray import tune
 from ray.air.constants import EXPR_RESULT_FILE
+from ray.train import UserCallback
+from ray.tune.integration.ray_train import CHECKPOINT_PATH_KEY
 from ray.tune.trainable import wrap_function
+from ray.util.queue import Queue
 
 # --- 1. placement groups of stopped trials (ray-project/ray#54305) ----------------------------------------
 
@@ -201,3 +211,52 @@ def latest_available(result: Any) -> Any:
     if not kept:
         return result
     return type(result)(checkpoint=tune.Checkpoint.from_directory(str(kept[-1])), metrics=result.metrics)
+
+
+# --- 6. a Train run's last report inside a Tune trial (ray-project/ray#55556) -------------------------------
+
+# How long the relay waits on the queue before it looks again whether the Train run has ended.
+RELAY_POLL_S = 0.2
+
+
+class QueueReports(UserCallback):
+    """Each Train report's metrics (rank 0's, as Ray's ``TuneReportCallback``), with the path of its checkpoint,
+    already in storage, onto ``queue``; waits while the queue is full."""
+
+    def __init__(self, queue: Queue) -> None:
+        self.queue = queue
+
+    def after_report(self, run_context: Any, metrics: list[dict[str, Any]], checkpoint: Any) -> None:
+        self.queue.put({**metrics[0], **({CHECKPOINT_PATH_KEY: checkpoint.path} if checkpoint else {})})
+
+
+def fit_reporting_to_tune(trainer_for: Callable[[list[UserCallback]], Any]) -> None:
+    """Run ``trainer_for(callbacks).fit()`` inside a Tune function trainable, every report of the Train run
+    reported to Tune, in order, before this returns; raises what ``fit()`` raised, after the reports."""
+    queue = Queue(1, actor_options={"num_cpus": 0})
+    trainer = trainer_for([QueueReports(queue)])
+    failure: list[BaseException] = []
+
+    def fit() -> None:
+        try:
+            trainer.fit()
+        except BaseException as e:  # handed to the trial's thread, which raises it after the last report
+            failure.append(e)
+
+    # A daemon: when Tune stops the trial, its process ends without waiting for the Train run.
+    fitting = threading.Thread(target=fit, name="train-fit", daemon=True)
+    fitting.start()
+    try:
+        while True:
+            ended = not fitting.is_alive()  # before the get: whatever the run reported is then in the queue
+            try:
+                metrics = queue.get(timeout=RELAY_POLL_S)
+            except Empty:
+                if ended:
+                    break
+                continue
+            tune.report(metrics)
+    finally:
+        queue.shutdown(force=True)  # nothing left to read
+    if failure:
+        raise failure[0]

@@ -22,12 +22,11 @@ import optuna
 import ray
 import ray.train
 from ray import tune
-from ray.tune.integration.ray_train import TuneReportCallback
 from ray.tune.search import Searcher
 
 from search.results.folder import TUNE_DIR, ExperimentFolder
 from search.runtime.goals_search import GoalSearch
-from search.runtime.ray_workarounds import ReleaseTrainResources, restoring_latest_available
+from search.runtime.ray_workarounds import ReleaseTrainResources, fit_reporting_to_tune, restoring_latest_available
 from search.runtime.strategies import SCHEDULERS, SEARCHERS
 from search.runtime.torch_trainer import make_trainer
 from search.runtime.worker import train_loop_per_worker
@@ -199,35 +198,38 @@ def make_driver(
     def driver(sampled: dict[str, Any]) -> None:
         started = time.time()
         trial_id = tune.get_context().get_trial_id()
-        run_config = (
-            ray.train.RunConfig(name=trial_id)
-            if in_process
-            else ray.train.RunConfig(
+        config = {
+            "trial": resolve(sampled),
+            "data": [data_ref],
+            "threads": threads,
+            "t_driver": started,
+            "tensorboard": str(ExperimentFolder(root).tensorboard / trial_id),
+            "footprint": footprint,
+            "session": "in_process" if in_process else "distributed",
+        }
+        if in_process:
+            make_trainer(
+                train_loop_per_worker,
+                train_loop_config=config,
+                scaling_config=scaling,
+                run_config=ray.train.RunConfig(name=trial_id),
+            ).fit()
+            return
+
+        def distributed(callbacks: list[ray.train.UserCallback]) -> Any:
+            run_config = ray.train.RunConfig(
                 name=trial_id,
                 storage_path=str(ExperimentFolder(root).train),
-                callbacks=[TuneReportCallback()],
+                callbacks=callbacks,
                 checkpoint_config=keep,
                 # Retries are Tune's (same run name: they resume from the Train run's last checkpoint). A
                 # Train-level retry would outlive a trial that Tune stopped: its controller would start a
                 # new worker group, whose placement group nothing frees, and a small cluster hangs.
                 failure_config=ray.train.FailureConfig(max_failures=0),
             )
-        )
-        trainer = make_trainer(
-            train_loop_per_worker,
-            train_loop_config={
-                "trial": resolve(sampled),
-                "data": [data_ref],
-                "threads": threads,
-                "t_driver": started,
-                "tensorboard": str(ExperimentFolder(root).tensorboard / trial_id),
-                "footprint": footprint,
-                "session": "in_process" if in_process else "distributed",
-            },
-            scaling_config=scaling,
-            run_config=run_config,
-        )
-        trainer.fit()
+            return make_trainer(train_loop_per_worker, train_loop_config=config, scaling_config=scaling, run_config=run_config)
+
+        fit_reporting_to_tune(distributed)
 
     return driver
 

@@ -90,9 +90,14 @@ def test_ctrl_c_sigterm_and_sigkill_stop_the_search_and_resume_finishes_the_expe
     third.proc.wait(30)
     at_kill = reported(tune)
     assert len(before_kill) < TRIALS, "every trial completed before the kill: nothing left to resume"
-    # the clean stops (Ctrl-C, SIGTERM) saved the experiment: no epoch was reported twice up to the kill
+    # The clean stops (Ctrl-C, SIGTERM) saved the experiment, each trial with its last checkpoint, so a resumed
+    # trial went on from there: after each epoch comes the next, or, once, the same epoch again. Tune logs an
+    # epoch's result, then asks the trial for its checkpoint (a second round trip): a stop between the two saves
+    # the state without that checkpoint, and the resumed trial trains that epoch again.
     for trial_id, epochs in at_kill.items():
-        assert epochs == list(range(1, len(epochs) + 1)), (trial_id, epochs)
+        steps = list(zip(epochs, epochs[1:]))
+        assert epochs[0] == 1 and all(b in (a, a + 1) for a, b in steps), (trial_id, epochs)
+        assert sum(a == b for a, b in steps) <= 2, (trial_id, epochs)  # at most once per clean stop
 
     last = TrackedCommand(*args, "--resume", log=tmp_path / "last.log")
     assert last.wait(timeout=400) == 0, last.output()

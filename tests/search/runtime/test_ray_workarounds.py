@@ -4,6 +4,8 @@ on (a private name, a signature, a file name). Then revisit the workaround: drop
 from __future__ import annotations
 
 import inspect
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,62 @@ def test_a_trial_whose_named_checkpoint_is_gone_is_restored_from_its_latest_one(
     restored.restore(named)
     assert restored.train()["restored_from"] == str(trial / "checkpoint_000002")
     restored.stop()
+
+
+class TwoReports:
+    """A Train run's stand-in that reports epochs 1 and 2 through its callbacks and ends at once."""
+
+    def __init__(self, callbacks: list) -> None:
+        self.callbacks = callbacks
+
+    def fit(self) -> None:
+        for epoch in (1, 2):
+            for callback in self.callbacks:
+                callback.after_report(None, [{"epoch": epoch}], None)
+
+
+def train_after_a_slow_driver(trainable: tune.Trainable) -> tuple[dict, threading.Thread, list[dict]]:
+    """Epoch 1 through ``trainable.train()``, then the next ``train()`` a second later, as a busy Tune driver
+    calls it: the run has ended by then, its last report still on the way. That call runs in a thread, given 10 s."""
+    first = trainable.train()
+    time.sleep(1)
+    results: list[dict] = []
+    second = threading.Thread(target=lambda: results.append(trainable.train()), daemon=True)
+    second.start()
+    second.join(timeout=10)
+    return first, second, results
+
+
+@pytest.mark.ray
+def test_a_train_runs_last_report_is_lost_by_ray_and_relayed_by_the_workaround(ray_cluster, tmp_path):  # 6. #55556
+    from ray.train._internal.session import get_session
+    from ray.train._internal.storage import StorageContext
+    from ray.tune.integration.ray_train import TuneReportCallback
+    from ray.tune.result import RESULT_DUPLICATE
+    from ray.tune.trainable import wrap_function
+
+    def trainable(driver) -> tune.Trainable:
+        storage = StorageContext(storage_path=str(tmp_path), experiment_dir_name="tune", trial_dir_name=driver.__name__)
+        return wrap_function(driver)(config={}, storage=storage)
+
+    def ray_relay(config: dict) -> None:  # what Ray's docs show: the Train run reports through TuneReportCallback
+        TwoReports([TuneReportCallback()]).fit()
+
+    plain = trainable(ray_relay)
+    first, second, results = train_after_a_slow_driver(plain)
+    assert first["epoch"] == 1
+    # Ray 2.60: the trial's main thread waits forever to hand on epoch 2. When this fails, Ray fixed it: drop section 6.
+    assert second.is_alive() and results == []
+    get_session().result_queue.get()  # unblocks it (Tune's end-of-function result, taken out of the way)
+    second.join(timeout=10)
+    plain.stop()
+
+    def relayed(config: dict) -> None:
+        ray_workarounds.fit_reporting_to_tune(TwoReports)
+
+    fixed = trainable(relayed)
+    first, second, results = train_after_a_slow_driver(fixed)
+    assert not second.is_alive()
+    assert [first["epoch"], results[0]["epoch"]] == [1, 2]
+    assert RESULT_DUPLICATE in fixed.train()  # and then the function's end, as Tune expects it
+    fixed.stop()
