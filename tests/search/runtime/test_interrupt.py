@@ -96,7 +96,7 @@ def test_ctrl_c_sigterm_and_sigkill_stop_the_search_and_resume_finishes_the_expe
     # the state without that checkpoint, and the resumed trial trains that epoch again.
     for trial_id, epochs in at_kill.items():
         steps = list(zip(epochs, epochs[1:]))
-        assert epochs[0] == 1 and all(b in (a, a + 1) for a, b in steps), (trial_id, epochs)
+        assert epochs[:1] in ([], [1]) and all(b in (a, a + 1) for a, b in steps), (trial_id, epochs)  # [] just started
         assert sum(a == b for a, b in steps) <= 2, (trial_id, epochs)  # at most once per clean stop
 
     last = TrackedCommand(*args, "--resume", log=tmp_path / "last.log")
