@@ -207,29 +207,28 @@ def make_driver(
             "footprint": footprint,
             "session": "in_process" if in_process else "distributed",
         }
-        if in_process:
-            make_trainer(
-                train_loop_per_worker,
-                train_loop_config=config,
-                scaling_config=scaling,
-                run_config=ray.train.RunConfig(name=trial_id),
-            ).fit()
-            return
 
-        def distributed(callbacks: list[ray.train.UserCallback]) -> Any:
-            run_config = ray.train.RunConfig(
-                name=trial_id,
-                storage_path=str(ExperimentFolder(root).train),
-                callbacks=callbacks,
-                checkpoint_config=keep,
-                # Retries are Tune's (same run name: they resume from the Train run's last checkpoint). A
-                # Train-level retry would outlive a trial that Tune stopped: its controller would start a
-                # new worker group, whose placement group nothing frees, and a small cluster hangs.
-                failure_config=ray.train.FailureConfig(max_failures=0),
+        def trainer_for(callbacks: list[ray.train.UserCallback]) -> Any:
+            run_config = (
+                ray.train.RunConfig(name=trial_id)
+                if in_process
+                else ray.train.RunConfig(
+                    name=trial_id,
+                    storage_path=str(ExperimentFolder(root).train),
+                    callbacks=callbacks,
+                    checkpoint_config=keep,
+                    # Retries are Tune's (same run name: they resume from the Train run's last checkpoint). A
+                    # Train-level retry would outlive a trial that Tune stopped: its controller would start a
+                    # new worker group, whose placement group nothing frees, and a small cluster hangs.
+                    failure_config=ray.train.FailureConfig(max_failures=0),
+                )
             )
             return make_trainer(train_loop_per_worker, train_loop_config=config, scaling_config=scaling, run_config=run_config)
 
-        fit_reporting_to_tune(distributed)
+        if in_process:  # reports straight to Tune from this process
+            trainer_for([]).fit()
+        else:
+            fit_reporting_to_tune(trainer_for)
 
     return driver
 
