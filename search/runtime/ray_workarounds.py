@@ -23,7 +23,10 @@ section that fails when a Ray upgrade changes what it relies on (then revisit th
    comes (``num_to_keep``) and saves the experiment state after: a driver killed in between (the OOM killer,
    ``kill -9``) leaves a state that names a deleted checkpoint, and on ``--resume`` the trial fails on every
    retry ("does not exist on storage anymore"). The trial is restored from its latest checkpoint on disk
-   instead, the one its last reported epoch saved. Uses the private ``_TrainingResult`` (through ``type``).
+   instead. An in-process trial saves its checkpoints before the driver records their epochs, so that one may
+   be epochs ahead of what Tune recorded: the trial reports again, from the checkpoint's history, the epochs
+   after the named checkpoint's (``unrecorded_epochs``), or its result.json and leaderboard would lack them and
+   call it stopped early. Uses the private ``_TrainingResult`` (through ``type``).
 6. A Train run's last report inside a Tune trial (``fit_reporting_to_tune``; the relay ray-project/ray#55556
    added). Ray's ``TuneReportCallback`` hands each report to a queue that the trial's main thread reads only
    while Tune waits on the trial; when ``fit()`` returns before Tune asks again (a slow driver, 2 busy cores),
@@ -188,6 +191,9 @@ def loopback_only() -> Iterator[None]:
 # --- 5. a resumed trial's checkpoint deleted after the last saved state (ray-project/ray#27790) ------------
 
 
+RECORDED_EPOCH = "avsearch_recorded_epoch"  # on a checkpoint latest_available substituted: the named one's epoch
+
+
 def restoring_latest_available(driver: Callable[[dict], None]) -> type[tune.Trainable]:
     """``driver`` as Tune's function trainable, restored from the latest checkpoint on disk of its trial when
     the one the experiment state names is gone."""
@@ -210,7 +216,17 @@ def latest_available(result: Any) -> Any:
     kept = sorted(p for p in Path(checkpoint.path).parent.glob("checkpoint_*") if p.is_dir())
     if not kept:
         return result
-    return type(result)(checkpoint=tune.Checkpoint.from_directory(str(kept[-1])), metrics=result.metrics)
+    latest = tune.Checkpoint.from_directory(str(kept[-1]))
+    # Tune hands this very object to the trial (tune.get_checkpoint()): the mark reaches unrecorded_epochs.
+    setattr(latest, RECORDED_EPOCH, int(result.metrics.get("epoch", 0)))
+    return type(result)(checkpoint=latest, metrics=result.metrics)
+
+
+def unrecorded_epochs(checkpoint: Any, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The epochs of a restored trial's ``history`` that Tune may not have recorded: those after the named
+    checkpoint's epoch when ``latest_available`` restored the trial from a later one; none otherwise."""
+    recorded = getattr(checkpoint, RECORDED_EPOCH, None)
+    return [] if recorded is None else [row for row in history if row["epoch"] > recorded]
 
 
 # --- 6. a Train run's last report inside a Tune trial (ray-project/ray#55556) -------------------------------

@@ -17,7 +17,7 @@ import ray.train
 
 from search.results.folder import CHECKPOINT_FILE
 from search.runtime.epoch_hooks import EPOCH_HOOKS
-from search.runtime.ray_workarounds import PG_KEY
+from search.runtime.ray_workarounds import PG_KEY, unrecorded_epochs
 from search.runtime.trial_session import SESSIONS, get_data
 
 
@@ -76,12 +76,17 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
         return
     board = TrialBoard(config["tensorboard"], flatten(to_dict(trial))) if rank == 0 and config.get("tensorboard") else None
 
+    tags = {**measured, **startup, "node_id": node, "pid": os.getpid(), PG_KEY: placement_group}
+
     def report(metrics: dict[str, float], state: Any) -> None:
         for hook in EPOCH_HOOKS:
             hook(config["trial"], run_name, int(metrics["epoch"]))
-        metrics = {**metrics, **measured, **startup, "node_id": node, "pid": os.getpid(), PG_KEY: placement_group}
+        metrics = {**metrics, **tags}
         if board is not None:
             board.log(metrics)
+        record(metrics, state)
+
+    def record(metrics: dict[str, Any], state: Any) -> None:
         if rank != 0:
             session.report(metrics)
             return
@@ -89,6 +94,9 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
             torch.save(state(), os.path.join(d, CHECKPOINT_FILE))
             session.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(d))
 
+    # Trained by the run before a resume and logged to TensorBoard then, but maybe never recorded by Tune.
+    for row in unrecorded_epochs(checkpoint, resume["history"] if resume else []):
+        record({**row, **tags}, lambda: resume)
     try:
         train(trial, splits["train"], splits["val"], device=device, on_epoch=report, resume=resume)
     finally:

@@ -68,22 +68,34 @@ def test_a_trial_whose_named_checkpoint_is_gone_is_restored_from_its_latest_one(
     from ray.tune.trainable import wrap_function
 
     def driver(config: dict) -> None:
-        tune.report({"restored_from": tune.get_checkpoint().path})
+        checkpoint = tune.get_checkpoint()
+        history = [{"epoch": epoch} for epoch in (1, 2, 3)]  # as the restored checkpoint holds them
+        tune.report({"restored_from": checkpoint.path, "again": ray_workarounds.unrecorded_epochs(checkpoint, history)})
 
     def trainable(cls: type) -> tune.Trainable:
         return cls(config={}, storage=StorageContext(storage_path=str(tmp_path), experiment_dir_name="tune", trial_dir_name="t1"))
 
     trial = tmp_path / "tune" / "t1"
     (trial / "checkpoint_000002").mkdir(parents=True)  # the newer checkpoint, saved after the state's last save
-    named = _TrainingResult(checkpoint=tune.Checkpoint.from_directory(str(trial / "checkpoint_000001")), metrics={})
+    # the state's checkpoint, saved with epoch 1, deleted when a later one came
+    named = _TrainingResult(checkpoint=tune.Checkpoint.from_directory(str(trial / "checkpoint_000001")), metrics={"epoch": 1})
     plain = trainable(wrap_function(driver))
     with pytest.raises(ValueError, match="does not exist on storage anymore"):  # Ray alone: the trial cannot resume
         plain.restore(named)
     plain.stop()
     restored = trainable(ray_workarounds.restoring_latest_available(driver))
     restored.restore(named)
-    assert restored.train()["restored_from"] == str(trial / "checkpoint_000002")
+    result = restored.train()
+    assert result["restored_from"] == str(trial / "checkpoint_000002")
+    assert result["again"] == [{"epoch": 2}, {"epoch": 3}]  # Tune recorded epoch 1 at most: the trial reports the rest
     restored.stop()
+    # the named checkpoint there: restored from it, every epoch of its history recorded already
+    present = trainable(ray_workarounds.restoring_latest_available(driver))
+    present.restore(
+        _TrainingResult(checkpoint=tune.Checkpoint.from_directory(str(trial / "checkpoint_000002")), metrics={"epoch": 3})
+    )
+    assert present.train()["again"] == []
+    present.stop()
 
 
 class TwoReports:
