@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -164,8 +166,38 @@ def epochs_reported(trial_dir: Path) -> list[int]:
     return [json.loads(line)["epoch"] for line in (trial_dir / "result.json").read_text().splitlines() if line.strip()]
 
 
+def dataset_managers(dashboard: str) -> set[str]:
+    """The ids of the Ray Data actors (``DatasetManager``) a cluster has started, alive or dead."""
+    from ray.util.state import list_actors
+
+    return {a.actor_id for a in list_actors(address=dashboard, filters=[("class_name", "=", "DatasetManager")], limit=10_000)}
+
+
 def listening_addresses(pids: set[int]) -> set[str]:
     return {c.laddr.ip for c in psutil.net_connections("inet") if c.status == psutil.CONN_LISTEN and c.pid in pids}
+
+
+def is_loopback(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    return (getattr(ip, "ipv4_mapped", None) or ip).is_loopback  # ::ffff:127.0.0.1 is loopback too
+
+
+def external_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback (none in `make test`'s network namespace)."""
+    return [
+        a.address
+        for addrs in psutil.net_if_addrs().values()
+        for a in addrs
+        if a.family == socket.AF_INET and not a.address.startswith("127.")
+    ]
+
+
+def accepts(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+        return True
+    except OSError:
+        return False
 
 
 SMALL_MODEL = {

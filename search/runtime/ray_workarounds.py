@@ -33,6 +33,10 @@ section that fails when a Ray upgrade changes what it relies on (then revisit th
    Tune's end-of-function result takes the trial's one result slot first, and the main thread, relaying the
    last report, waits on that slot forever: the trial, and so the search, hangs. The trial's own thread relays
    the reports instead, every one before the function returns. No upstream issue yet.
+7. A local cluster's start on a busy machine (``init_local``; ray-project/ray#65983). The raylet gives the
+   dashboard agent a hard-coded 15 s to write its ports, then exits; ``ray.init`` fails 30 s later with "The
+   current node timed out during startup". A 2-core machine running a search or a test beside it can take
+   longer to start the agent's Python. The start is tried again, what it left behind stopped first.
 """
 
 from __future__ import annotations
@@ -276,3 +280,29 @@ def fit_reporting_to_tune(trainer_for: Callable[[list[UserCallback]], Any]) -> N
         queue.shutdown(force=True)  # nothing left to read
     if failure:
         raise failure[0]
+
+
+# --- 7. a local cluster's start on a busy machine (ray-project/ray#65983) -----------------------------------
+
+START_ATTEMPTS = 3
+START_TIMED_OUT = "The current node timed out during startup"  # ray._private.node.Node's message
+
+
+def init_local(init: Callable[..., Any] = ray.init, **kwargs: Any) -> Any:
+    """``init(address="local", **kwargs)`` (``ray.init``), tried again when the new node timed out during its
+    start, after the processes the failed start left behind (its GCS, dashboard, agents) are killed."""
+    import psutil
+
+    me = psutil.Process()
+    for attempt in range(1, START_ATTEMPTS + 1):
+        before = {p.pid for p in me.children(recursive=True)}
+        try:
+            return init(address="local", **kwargs)
+        except Exception as e:
+            if START_TIMED_OUT not in str(e) or attempt == START_ATTEMPTS:
+                raise
+        left = [p for p in me.children(recursive=True) if p.pid not in before]  # ray.init connected to none
+        for p in left:
+            p.kill()
+        psutil.wait_procs(left, timeout=10)
+    raise AssertionError("unreachable")

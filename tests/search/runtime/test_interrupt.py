@@ -1,11 +1,15 @@
-"""Ctrl-C, then SIGTERM, then SIGKILL, during one search: the first two each a clean stop (exit 130, then 143,
-the resume command printed, no Ray process left, a quiet console), the third no stop at all; each time
---resume goes on with the same experiment, and the last one finishes it: nothing completed is lost or
-trained again, and no process is left behind, the killed driver's cluster included."""
+"""Ctrl-C, then SIGTERM, then SIGKILL, during one search (its cluster closed to the network while it runs): the
+first two each a clean stop (exit 130, then 143, the resume command printed, no Ray process left, a quiet
+console), the third no stop at all; each time --resume goes on with the same experiment, and the last one
+finishes it: nothing completed is lost or trained again, and no process is left behind, the killed driver's
+cluster included."""
 
 from __future__ import annotations
 
+import re
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,9 +18,13 @@ import pytest
 from search.results.folder import ExperimentFolder
 from tests.helpers import (
     TrackedCommand,
+    accepts,
     assert_journal_matches_leaderboard,
     assert_quiet,
     epochs_reported,
+    external_addresses,
+    is_loopback,
+    listening_addresses,
     space_without_early_stopping,
 )
 
@@ -46,6 +54,18 @@ def wait_until(cmd: TrackedCommand, ready: Callable[[], bool]) -> None:
         time.sleep(0.3)
 
 
+def assert_closed_to_the_network(search: TrackedCommand) -> None:
+    """The local cluster a running search started listens on 127.0.0.1 only (GCS, raylet, object manager,
+    dashboard and its agent, workers), and its dashboard answers no request without the cluster's token."""
+    port = int(re.search(r"Ray dashboard: http://127\.0\.0\.1:(\d+)", search.output())[1])
+    listening = listening_addresses(set(search.started) | {search.proc.pid})
+    assert len(listening) >= 1 and all(is_loopback(a) for a in listening), listening
+    assert accepts("127.0.0.1", port) and not any(accepts(a, port) for a in external_addresses())
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/jobs/", timeout=10)
+    assert refused.value.code in (401, 403)
+
+
 def test_ctrl_c_sigterm_and_sigkill_stop_the_search_and_resume_finishes_the_experiment(tmp_path):
     space = space_without_early_stopping(tmp_path)
     args = ["search.run", space, "--results", str(tmp_path), "--num-samples", str(TRIALS)]
@@ -53,6 +73,7 @@ def test_ctrl_c_sigterm_and_sigkill_stop_the_search_and_resume_finishes_the_expe
     tune = root / "tune"
     first = TrackedCommand(*args, log=tmp_path / "first.log")
     wait_until(first, lambda: total_epochs(tune) >= 2)
+    assert_closed_to_the_network(first)
     first.interrupt()
     assert first.wait(timeout=120) == 130, first.output()
     out = first.output()

@@ -7,12 +7,15 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import ray
 import torch
 import yaml
 
 from search.api import load_splits
 from search.run import main
+from search.runtime.cluster import leaked_resources
 from search.space.spec import load_spec, parse_trial_config
+from tests.helpers import dataset_managers
 from training.trainer import evaluate, shard, to_device, train
 
 BATCH = 32
@@ -54,7 +57,9 @@ def one_worker_predictions(config: dict, train_split, test) -> tuple[torch.Tenso
 def test_a_two_worker_trial_trains_on_disjoint_shards_reports_once_and_exports_a_model_like_one_worker(ray_cluster, tmp_path):
     path = tmp_path / "ddp.yaml"
     path.write_text(yaml.safe_dump(SPACE))
+    managers = dataset_managers(ray_cluster.dashboard_url)
     assert main([str(path), "--results", str(tmp_path)]) == 0
+    assert dataset_managers(ray_cluster.dashboard_url) == managers  # no Ray Data actor: a search uses no Ray Data
     root = tmp_path / "ddp"
     table = pd.read_csv(root / "leaderboard.csv", dtype={"rank": str})
     trial = table[table["rank"] != "retrained"].iloc[0]
@@ -62,7 +67,8 @@ def test_a_two_worker_trial_trains_on_disjoint_shards_reports_once_and_exports_a
     # One report per epoch from the trial (rank 0's, with the group's train_loss), not one per worker.
     reported = [json.loads(line) for line in (root / "tune" / trial["trial_id"] / "result.json").read_text().splitlines()]
     assert [r["epoch"] for r in reported] == [1, 2]
-    # Both workers trained, each on its own half: together they saw every sample but the odd one once.
+    # Both workers trained, each on its own half: together they saw every sample but the odd one once (the sum
+    # over one torch process group of both ranks: search.runtime.ddp_trainer).
     # (A rank's last batch of one sample is left out, as in one-worker training; 574 % 32 != 1 here.)
     spec = load_spec(path)
     splits = load_splits(spec)
@@ -76,6 +82,9 @@ def test_a_two_worker_trial_trains_on_disjoint_shards_reports_once_and_exports_a
     # (or in batch 32 vs 64) agree on 96-97% and score within 0.02 of each other.
     retrained = json.loads((root / "retrain.json").read_text())
     assert retrained["evaluated_on"] == "test"
+    # the search's and the retraining's Train runs hold nothing once it is over
+    assert not leaked_resources(timeout_s=5)
+    assert ray.available_resources().get("CPU") == ray.cluster_resources().get("CPU") == 2
     config = spec.trial_config({"preset": "mlp"})
     config["train"]["seed"] = 0
     test = splits["test"]

@@ -4,6 +4,8 @@ on (a private name, a signature, a file name). Then revisit the workaround: drop
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -155,3 +157,31 @@ def test_a_train_runs_last_report_is_lost_by_ray_and_relayed_by_the_workaround(r
     assert [first["epoch"], results[0]["epoch"]] == [1, 2]
     assert RESULT_DUPLICATE in fixed.train()  # and then the function's end, as Tune expects it
     fixed.stop()
+
+
+def test_a_local_cluster_whose_start_timed_out_is_started_again_with_nothing_left_of_it():  # 7. #65983
+    from ray._private.node import Node
+
+    # Ray's message for the raylet that did not come up, which init_local recognises
+    assert ray_workarounds.START_TIMED_OUT in inspect.getsource(Node.__init__)
+    calls, started = [], []
+
+    def init(**kwargs):  # ray.init's stand-in: the first start leaves a process behind and times out
+        calls.append(kwargs)
+        if len(calls) == 1:
+            started.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]))
+            raise Exception(f"{ray_workarounds.START_TIMED_OUT}. This could happen because ...")
+        return "connected"
+
+    assert ray_workarounds.init_local(init, num_cpus=1) == "connected"
+    assert calls == [{"address": "local", "num_cpus": 1}] * 2
+    assert started[0].wait(timeout=10) is not None  # killed before the second start
+
+    def refused(**kwargs):
+        calls.append(kwargs)
+        raise ValueError("another failure")
+
+    calls.clear()
+    with pytest.raises(ValueError, match="another failure"):
+        ray_workarounds.init_local(refused)
+    assert len(calls) == 1  # only a timed-out start is tried again

@@ -1,5 +1,5 @@
-"""A trial's Train run (search.runtime.torch_trainer): one worker runs without a torch.distributed group, several share
-one; neither starts a Ray Data actor, and the placement-group cleaner polls quicker. The callbacks are Train's
+"""A trial's Train run (search.runtime.torch_trainer): one worker runs without a torch.distributed group, several get
+the torch trainer; no Ray Data actor is started, and the placement-group cleaner polls quicker. The callbacks are Train's
 private ones, so a Ray upgrade that changes them fails here."""
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import dataset_managers
 
 pytestmark = pytest.mark.ray
 
@@ -28,14 +30,10 @@ def run(tmp_path: Path, workers: int, dashboard: str) -> tuple[object, dict[int,
     """Runs a trial's Train run of ``workers`` workers; returns it, each rank's process group size, and
     the DatasetManager actors it started."""
     import ray.train
-    from ray.util.state import list_actors
 
     from search.runtime.torch_trainer import make_trainer
 
-    def managers() -> set[str]:
-        return {a.actor_id for a in list_actors(address=dashboard, filters=[("class_name", "=", "DatasetManager")], limit=10_000)}
-
-    before = managers()
+    before = dataset_managers(dashboard)
     out = tmp_path / f"w{workers}"
     out.mkdir()
     trainer = make_trainer(
@@ -46,7 +44,7 @@ def run(tmp_path: Path, workers: int, dashboard: str) -> tuple[object, dict[int,
     )
     trainer.fit()
     groups = {int(f.stem.removeprefix("rank")): json.loads(f.read_text()) for f in out.glob("rank*.json")}
-    return trainer, groups, managers() - before
+    return trainer, groups, dataset_managers(dashboard) - before
 
 
 def test_one_worker_runs_without_a_process_group_or_a_dataset_manager(ray_cluster, tmp_path):
@@ -62,10 +60,17 @@ def test_one_worker_runs_without_a_process_group_or_a_dataset_manager(ray_cluste
     assert [c._check_interval_s for c in cleaners] == [CLEANER_CHECK_INTERVAL_S]
 
 
-def test_several_workers_share_a_torch_process_group(ray_cluster, tmp_path):
-    from search.runtime.ddp_trainer import LeanTorchTrainer
+def test_several_workers_get_the_lean_torch_trainer(tmp_path):
+    """(Its run, two workers sharing one process group and no Ray Data actor: test_multi_worker.py.)"""
+    import ray.train
 
-    trainer, groups, managers = run(tmp_path, workers=2, dashboard=ray_cluster.dashboard_url)  # one per node of the test cluster
+    from search.runtime.ddp_trainer import LeanTorchTrainer
+    from search.runtime.torch_trainer import make_trainer
+
+    trainer = make_trainer(
+        record_process_group,
+        {"out": str(tmp_path)},
+        scaling_config=ray.train.ScalingConfig(num_workers=2, resources_per_worker={"CPU": 1}),
+        run_config=ray.train.RunConfig(name="lean2", storage_path=str(tmp_path)),
+    )
     assert isinstance(trainer, LeanTorchTrainer)
-    assert groups == {0: 2, 1: 2}
-    assert not managers
