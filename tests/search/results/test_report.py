@@ -20,7 +20,7 @@ from search.runtime.retrain import ABLATIONS, summarize
 from search.runtime.tuner import make_scheduler
 from search.space.params import RecordingSuggester, sample
 from search.space.spec import SchedulerSection, load_spec
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT
 
 SMOKE = str(ROOT / "spaces" / "smoke.yaml")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -72,10 +72,13 @@ def write_retrained(root: Path, source: str) -> dict:
     return summary
 
 
-def report(root: Path) -> str:
-    proc = run_cli("search.report", str(root), timeout=120)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.strip() == f"report: {root / 'report.md'}"
+def report(root: Path, capsys: pytest.CaptureFixture) -> str:
+    """``python -m search.report ROOT``'s main, in this process (the command's wiring: test_bad_inputs.py)."""
+    from search.report import main as report_command
+
+    capsys.readouterr()
+    assert report_command([str(root)]) == 0
+    assert capsys.readouterr().out.strip() == f"report: {root / 'report.md'}"
     text = (root / "report.md").read_text()
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert images
@@ -108,11 +111,11 @@ def last_epochs(root: Path) -> list[int]:
 
 
 @pytest.mark.ray
-def test_report_of_a_finished_search(experiment, tmp_path):
+def test_report_of_a_finished_search(experiment, tmp_path, capsys):
     root = copy_of(experiment, tmp_path)
     best = ExperimentFolder(experiment).read_leaderboard()["trial_id"][0]
     fused, image_only, audio_only = write_retrained(root, best)["configs"]
-    text = report(root)
+    text = report(root, capsys)
     assert set(re.findall(r"\]\((figures/\w+\.png)\)", text)) == {
         "figures/learning_curves.png",
         "figures/rungs.png",
@@ -144,12 +147,12 @@ def test_report_of_a_finished_search(experiment, tmp_path):
 
 
 @pytest.mark.ray
-def test_report_of_a_search_killed_before_retraining_says_what_is_missing(experiment, tmp_path):
+def test_report_of_a_search_killed_before_retraining_says_what_is_missing(experiment, tmp_path, capsys):
     root = copy_of(experiment, tmp_path)
     killed = next((root / "tune").glob("*/result.json")).parent  # killed before its first result: no result, no error
     for name in ("result.json", "error.txt"):
         (killed / name).unlink(missing_ok=True)
-    text = report(root)
+    text = report(root, capsys)
     assert set(re.findall(r"\]\((figures/\w+\.png)\)", text)) == {"figures/learning_curves.png", "figures/rungs.png"}
     assert "Not assessed: fANOVA needs at least 2 trials with a result, this experiment has 1." in text
     for title in ("Retrained", "Modality ablation", "Confusion matrix"):
