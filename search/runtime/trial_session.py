@@ -50,6 +50,14 @@ class InProcess:
         return None  # the trial's resources are its Tune actor's, which Tune frees itself
 
     @staticmethod
+    def device() -> Any:
+        """The trial actor's GPU (Tune shows it only the GPU it holds) or the CPU; ``ray.train.torch``, half a
+        CPU second to import in every trial process, is left to Train workers."""
+        import torch
+
+        return torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu")
+
+    @staticmethod
     def tidy() -> None:
         """What a trial leaves in a process that Tune reuses for the next one: its CUDA cache, its garbage."""
         import torch
@@ -78,6 +86,13 @@ class Distributed:
     @staticmethod
     def placement_group() -> str | None:
         return current_placement_group_id()  # freed by search.runtime.ray_workarounds when the trial ends
+
+    @staticmethod
+    def device() -> Any:
+        """This worker's GPU (by its local rank) or the CPU."""
+        import ray.train.torch
+
+        return ray.train.torch.get_device()
 
     @staticmethod
     def tidy() -> None:

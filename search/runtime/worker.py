@@ -42,7 +42,6 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
                  a trial over a limit reports them once, at epoch 0, with why, and is not trained}
     """
     worker_start = time.time()
-    import ray.train.torch
     import torch
 
     from common.constants import METRIC_MODES
@@ -66,7 +65,7 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     placement_group = session.placement_group()
     # Wall-clock marks of the trial's start-up, reported with every epoch: where per-trial overhead goes.
     startup = {"t_driver": config.get("t_driver", worker_start), "t_worker": worker_start, "t_ready": time.time()}
-    device = ray.train.torch.get_device()
+    device = session.device()
     measured = measure_footprint(trial, config.get("footprint"), device)
     broken = broken_limits(measured, config["footprint"]["limits"]) if measured else None
     if broken:

@@ -58,7 +58,7 @@ def assert_closed_to_the_network(search: TrackedCommand) -> None:
     """The local cluster a running search started listens on 127.0.0.1 only (GCS, raylet, object manager,
     dashboard and its agent, workers), and its dashboard answers no request without the cluster's token."""
     port = int(re.search(r"Ray dashboard: http://127\.0\.0\.1:(\d+)", search.output())[1])
-    listening = listening_addresses(set(search.started) | {search.proc.pid})
+    listening = listening_addresses(set(search.started.copy()) | {search.proc.pid})  # a copy: its watcher adds to it
     assert len(listening) >= 1 and all(is_loopback(a) for a in listening), listening
     assert accepts("127.0.0.1", port) and not any(accepts(a, port) for a in external_addresses())
     with pytest.raises(urllib.error.HTTPError) as refused:
