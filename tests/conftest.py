@@ -22,7 +22,11 @@ LONGEST_FIRST = (
     "tests/search/space/test_warm_start.py",
     "tests/search/runtime/test_external_cluster.py",
     "tests/search/runtime/test_multi_worker.py",
+    "tests/search/runtime/test_strategies.py",
+    "tests/search/runtime/test_cluster_errors.py",
     "tests/search/results/test_report.py",
+    "tests/search/runtime/test_pareto_search.py",
+    "tests/search/runtime/test_in_process.py",
 )
 
 

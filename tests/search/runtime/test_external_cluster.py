@@ -47,19 +47,19 @@ def node_ports() -> list[str]:
 
 
 def wait_for_nodes(address: str, env: dict[str, str], count: int, timeout_s: float = 120) -> None:
-    script = f"import ray; ray.init(address={address!r}); print(sum(n['Alive'] for n in ray.nodes()))"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        out = run_python(script, env)
-        if out.strip().splitlines()[-1:] == [str(count)]:
-            return
-        time.sleep(2)
-    raise TimeoutError(f"the cluster at {address} did not reach {count} nodes")
+    """Until the cluster has ``count`` nodes alive, asked by one client (an interpreter is seconds of CPU)."""
+    script = (
+        f"import time, ray; ray.init(address={address!r}); deadline = time.monotonic() + {timeout_s}\n"
+        f"while sum(n['Alive'] for n in ray.nodes()) < {count} and time.monotonic() < deadline: time.sleep(0.5)\n"
+        "print(sum(n['Alive'] for n in ray.nodes()))"
+    )
+    if run_python(script, env, timeout_s + 60).strip().splitlines()[-1:] != [str(count)]:
+        raise TimeoutError(f"the cluster at {address} did not reach {count} nodes")
 
 
-def run_python(script: str, env: dict[str, str]) -> str:
+def run_python(script: str, env: dict[str, str], timeout_s: float = 120) -> str:
     proc = subprocess.run(
-        [sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=120, env={**os.environ, **env}
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=timeout_s, env={**os.environ, **env}
     )
     return proc.stdout
 
