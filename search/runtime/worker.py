@@ -93,7 +93,7 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
             torch.save(state(), os.path.join(d, CHECKPOINT_FILE))
             session.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(d))
 
-    # Trained by the run before a resume and logged to TensorBoard then, but maybe never recorded by Tune.
+    # Trained by the run before a resume (its TensorBoard run holds what its writer flushed), maybe not recorded by Tune.
     for row in unrecorded_epochs(checkpoint, resume["history"] if resume else []):
         record({**row, **tags}, lambda: resume)
     try:

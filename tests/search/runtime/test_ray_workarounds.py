@@ -185,3 +185,12 @@ def test_a_local_cluster_whose_start_timed_out_is_started_again_with_nothing_lef
     with pytest.raises(ValueError, match="another failure"):
         ray_workarounds.init_local(refused)
     assert len(calls) == 1  # only a timed-out start is tried again
+
+    def never(**kwargs):
+        calls.append(kwargs)
+        raise Exception(ray_workarounds.START_TIMED_OUT)
+
+    calls.clear()
+    with pytest.raises(Exception, match=ray_workarounds.START_TIMED_OUT):
+        ray_workarounds.init_local(never)
+    assert len(calls) == ray_workarounds.START_ATTEMPTS  # then the error goes on
