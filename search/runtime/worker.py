@@ -86,7 +86,8 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
         record(metrics, state)
 
     def record(metrics: dict[str, Any], state: Any) -> None:
-        if rank != 0:
+        """Report ``metrics``, rank 0 with ``state()`` as the epoch's checkpoint (None: no checkpoint)."""
+        if rank != 0 or state is None:
             session.report(metrics)
             return
         with tempfile.TemporaryDirectory() as d:
@@ -94,8 +95,9 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
             session.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(d))
 
     # Trained by the run before a resume (its TensorBoard run holds what its writer flushed), maybe not recorded by Tune.
-    for row in unrecorded_epochs(checkpoint, resume["history"] if resume else []):
-        record({**row, **tags}, lambda: resume)
+    again = unrecorded_epochs(checkpoint, resume["history"] if resume else [])
+    for i, row in enumerate(again, 1):
+        record({**row, **tags}, (lambda: resume) if i == len(again) else None)  # the restored state is the last's
     try:
         train(trial, splits["train"], splits["val"], device=device, on_epoch=report, resume=resume)
     finally:

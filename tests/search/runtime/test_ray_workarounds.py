@@ -4,6 +4,7 @@ on (a private name, a signature, a file name). Then revisit the workaround: drop
 from __future__ import annotations
 
 import inspect
+import shutil
 import subprocess
 import sys
 import threading
@@ -194,3 +195,50 @@ def test_a_local_cluster_whose_start_timed_out_is_started_again_with_nothing_lef
     with pytest.raises(Exception, match=ray_workarounds.START_TIMED_OUT):
         ray_workarounds.init_local(never)
     assert len(calls) == ray_workarounds.START_ATTEMPTS  # then the error goes on
+
+
+def test_a_trial_restored_ahead_of_what_tune_recorded_reports_those_epochs_and_trains_none_again(ray_cluster, tmp_path):
+    """5., through the trial's real training loop: its run before the SIGKILL trained and saved epochs 1 and 2,
+    Tune recorded epoch 1 and its checkpoint, since deleted."""
+    import torch
+    from ray.train._internal.session import _TrainingResult
+    from ray.train._internal.storage import StorageContext
+    from ray.tune.result import RESULT_DUPLICATE
+
+    from data_utils import make_demo_dataset, train_val_split
+    from search.results.folder import CHECKPOINT_FILE
+    from search.runtime.worker import train_loop_per_worker
+    from search.space.spec import parse_trial_config
+    from tests.helpers import TINY_MODEL
+    from training.trainer import train
+
+    trial_config = {"model": TINY_MODEL, "train": {"epochs": 2, "batch_size": 256}}
+    train_split, val_split = train_val_split(make_demo_dataset(0).train, 0.2, 0)
+    trial = tmp_path / "tune" / "t1"
+    saved = []
+
+    def save(metrics: dict, state) -> None:
+        saved.append(metrics)
+        (trial / f"checkpoint_00000{metrics['epoch'] - 1}").mkdir(parents=True)
+        torch.save(state(), trial / f"checkpoint_00000{metrics['epoch'] - 1}" / CHECKPOINT_FILE)
+
+    train(parse_trial_config(trial_config), train_split, val_split, on_epoch=save)
+    shutil.rmtree(trial / "checkpoint_000000")  # deleted once epoch 2's came, after the state's last save
+    config = {
+        "trial": trial_config,
+        "data": [ray.put({"train": train_split, "val": val_split})],
+        "session": "in_process",
+        "tensorboard": None,
+        "footprint": None,
+    }
+    storage = StorageContext(storage_path=str(tmp_path), experiment_dir_name="tune", trial_dir_name="t1")
+    trainable = ray_workarounds.restoring_latest_available(train_loop_per_worker)(config=config, storage=storage)
+    named = _TrainingResult(checkpoint=tune.Checkpoint.from_directory(str(trial / "checkpoint_000000")), metrics=saved[0])
+    try:
+        trainable.restore(named)
+        result = trainable.train()
+        assert result["epoch"] == 2 and result["val_f1"] == saved[1]["val_f1"]  # epoch 2 as it was trained, not again
+        assert result["should_checkpoint"]  # with the restored state as its checkpoint
+        assert RESULT_DUPLICATE in trainable.train()  # then the function's end: nothing left to train
+    finally:
+        trainable.stop()
