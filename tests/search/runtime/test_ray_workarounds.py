@@ -64,10 +64,16 @@ def test_ray_still_reads_every_setting_a_searchs_workers_get():  # search.runtim
     assert [name for name in WORKER_ENV if name not in sources] == []
 
 
+def trial_storage(tmp_path: Path, trial: str) -> object:
+    """Where a trainable driven by hand keeps trial ``trial``: tmp_path/tune/<trial>."""
+    from ray.train._internal.storage import StorageContext
+
+    return StorageContext(storage_path=str(tmp_path), experiment_dir_name="tune", trial_dir_name=trial)
+
+
 @pytest.mark.ray
 def test_a_trial_whose_named_checkpoint_is_gone_is_restored_from_its_latest_one(ray_cluster, tmp_path):  # 5. #27790
     from ray.train._internal.session import _TrainingResult
-    from ray.train._internal.storage import StorageContext
     from ray.tune.trainable import wrap_function
 
     def driver(config: dict) -> None:
@@ -76,7 +82,7 @@ def test_a_trial_whose_named_checkpoint_is_gone_is_restored_from_its_latest_one(
         tune.report({"restored_from": checkpoint.path, "again": ray_workarounds.unrecorded_epochs(checkpoint, history)})
 
     def trainable(cls: type) -> tune.Trainable:
-        return cls(config={}, storage=StorageContext(storage_path=str(tmp_path), experiment_dir_name="tune", trial_dir_name="t1"))
+        return cls(config={}, storage=trial_storage(tmp_path, "t1"))
 
     trial = tmp_path / "tune" / "t1"
     (trial / "checkpoint_000002").mkdir(parents=True)  # the newer checkpoint, saved after the state's last save
@@ -128,14 +134,12 @@ def train_after_a_slow_driver(trainable: tune.Trainable) -> tuple[dict, threadin
 @pytest.mark.ray
 def test_a_train_runs_last_report_is_lost_by_ray_and_relayed_by_the_workaround(ray_cluster, tmp_path):  # 6. #55556
     from ray.train._internal.session import get_session
-    from ray.train._internal.storage import StorageContext
     from ray.tune.integration.ray_train import TuneReportCallback
     from ray.tune.result import RESULT_DUPLICATE
     from ray.tune.trainable import wrap_function
 
     def trainable(driver) -> tune.Trainable:
-        storage = StorageContext(storage_path=str(tmp_path), experiment_dir_name="tune", trial_dir_name=driver.__name__)
-        return wrap_function(driver)(config={}, storage=storage)
+        return wrap_function(driver)(config={}, storage=trial_storage(tmp_path, driver.__name__))
 
     def ray_relay(config: dict) -> None:  # what Ray's docs show: the Train run reports through TuneReportCallback
         TwoReports([TuneReportCallback()]).fit()
@@ -197,12 +201,12 @@ def test_a_local_cluster_whose_start_timed_out_is_started_again_with_nothing_lef
     assert len(calls) == ray_workarounds.START_ATTEMPTS  # then the error goes on
 
 
+@pytest.mark.ray
 def test_a_trial_restored_ahead_of_what_tune_recorded_reports_those_epochs_and_trains_none_again(ray_cluster, tmp_path):
     """5., through the trial's real training loop: its run before the SIGKILL trained and saved epochs 1 and 2,
     Tune recorded epoch 1 and its checkpoint, since deleted."""
     import torch
     from ray.train._internal.session import _TrainingResult
-    from ray.train._internal.storage import StorageContext
     from ray.tune.result import RESULT_DUPLICATE
 
     from data_utils import make_demo_dataset, train_val_split
@@ -231,8 +235,9 @@ def test_a_trial_restored_ahead_of_what_tune_recorded_reports_those_epochs_and_t
         "tensorboard": None,
         "footprint": None,
     }
-    storage = StorageContext(storage_path=str(tmp_path), experiment_dir_name="tune", trial_dir_name="t1")
-    trainable = ray_workarounds.restoring_latest_available(train_loop_per_worker)(config=config, storage=storage)
+    trainable = ray_workarounds.restoring_latest_available(train_loop_per_worker)(
+        config=config, storage=trial_storage(tmp_path, "t1")
+    )
     named = _TrainingResult(checkpoint=tune.Checkpoint.from_directory(str(trial / "checkpoint_000000")), metrics=saved[0])
     try:
         trainable.restore(named)

@@ -26,24 +26,28 @@ def record_process_group(config: dict) -> None:
     pathlib.Path(config["out"], f"rank{rank}.json").write_text(json.dumps(group))
 
 
-def run(tmp_path: Path, workers: int, dashboard: str) -> tuple[object, dict[int, int | None], set[str]]:
-    """Runs a trial's Train run of ``workers`` workers; returns it, each rank's process group size, and
-    the DatasetManager actors it started."""
+def trial_trainer(tmp_path: Path, workers: int) -> object:
+    """A trial's Train run of ``workers`` workers that records each rank's process group size in tmp_path/w<workers>."""
     import ray.train
 
     from search.runtime.torch_trainer import make_trainer
 
-    before = dataset_managers(dashboard)
     out = tmp_path / f"w{workers}"
     out.mkdir()
-    trainer = make_trainer(
+    return make_trainer(
         record_process_group,
         {"out": str(out)},
         scaling_config=ray.train.ScalingConfig(num_workers=workers, resources_per_worker={"CPU": 1}),
         run_config=ray.train.RunConfig(name=f"lean{workers}", storage_path=str(tmp_path)),
     )
+
+
+def run(tmp_path: Path, workers: int, dashboard: str) -> tuple[object, dict[int, int | None], set[str]]:
+    """Runs ``trial_trainer``; returns it, each rank's process group size, and the DatasetManager actors it started."""
+    before = dataset_managers(dashboard)
+    trainer = trial_trainer(tmp_path, workers)
     trainer.fit()
-    groups = {int(f.stem.removeprefix("rank")): json.loads(f.read_text()) for f in out.glob("rank*.json")}
+    groups = {int(f.stem.removeprefix("rank")): json.loads(f.read_text()) for f in (tmp_path / f"w{workers}").glob("rank*.json")}
     return trainer, groups, dataset_managers(dashboard) - before
 
 
@@ -62,15 +66,6 @@ def test_one_worker_runs_without_a_process_group_or_a_dataset_manager(ray_cluste
 
 def test_several_workers_get_the_lean_torch_trainer(tmp_path):
     """(Its run, two workers sharing one process group and no Ray Data actor: test_multi_worker.py.)"""
-    import ray.train
-
     from search.runtime.ddp_trainer import LeanTorchTrainer
-    from search.runtime.torch_trainer import make_trainer
 
-    trainer = make_trainer(
-        record_process_group,
-        {"out": str(tmp_path)},
-        scaling_config=ray.train.ScalingConfig(num_workers=2, resources_per_worker={"CPU": 1}),
-        run_config=ray.train.RunConfig(name="lean2", storage_path=str(tmp_path)),
-    )
-    assert isinstance(trainer, LeanTorchTrainer)
+    assert isinstance(trial_trainer(tmp_path, workers=2), LeanTorchTrainer)
