@@ -101,7 +101,9 @@ class ComputeBudget(tune.Stopper, tune.Callback):
         _LIVE[self.key] = self
 
     def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
-        if self.unit.key not in result:
+        # When a trial's function returns, Tune hands the stopper its last result again, marked done
+        # (tune_controller._process_trial_result's duplicate result): that epoch is paid for already.
+        if self.unit.key not in result or result.get("done"):
             return False
         cost = float(result[self.unit.key])
         self.spent += cost

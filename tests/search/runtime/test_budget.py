@@ -1,4 +1,5 @@
-"""The search budget as Tune drives it: a fake clock, crafted epoch results, trials started and ended as Tune would."""
+"""The search budget as Tune drives it: a fake clock, crafted epoch results, trials started and ended as Tune would;
+and once through Tune itself."""
 
 from __future__ import annotations
 
@@ -167,3 +168,25 @@ def test_the_space_file_picks_the_budget_and_its_unit():
 
 def test_work_is_shown_in_three_digits_and_a_suffix():
     assert [short(x) for x in (12.0, 6400.0, 2_345_678.4, 3e9)] == ["12", "6.4k", "2.35M", "3G"]
+
+
+@pytest.mark.ray
+def test_tune_ending_a_trial_costs_no_epoch_more(ray_cluster, tmp_path):
+    """Tune hands the stopper a trial's last result a second time when its function returns. Counted twice, each
+    finished trial cost an epoch of budget it never trained: here 6 epochs of 7 (issue 15's flaky budget test)."""
+    from ray import tune
+
+    def three_epochs(config: dict) -> None:
+        for number in (1, 2, 3):
+            tune.report({"epoch": number, "seconds": 0.01, "sample_epochs": 1.0})
+
+    budget = ComputeBudget(7.0, max_epochs=3, unit=UNITS["budget_sample_epochs"])
+    tuner = tune.Tuner(
+        three_epochs,
+        param_space={"trial": tune.grid_search([1, 2, 3, 4])},
+        tune_config=tune.TuneConfig(max_concurrent_trials=1),  # one at a time: no epoch in flight beside another
+        run_config=tune.RunConfig(stop=budget, callbacks=[budget], storage_path=str(tmp_path), verbose=0),
+    )
+    epochs = [len(result.metrics_dataframe) for result in tuner.fit() if result.metrics_dataframe is not None]
+    assert epochs == [3, 3, 1]  # the third trial stopped after its first epoch: 7 of 7
+    assert budget.spent == 7.0
