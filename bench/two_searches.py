@@ -1,8 +1,9 @@
 """Two local searches at once on one machine (two terminals, two experiments), as a user would start them.
 
-Runs `tests/search/runtime/test_two_searches.py`'s pair of ASHA searches (each its own local Ray cluster, started
-`--gap` seconds apart) and prints, for each, its exit code and time, how many trials ASHA stopped, any process
-it left behind, and whether its cluster's dashboard agent could bind its HTTP port (Ray 2.60's is fixed: 52365).
+Runs the pair of ASHA searches that `tests/search/runtime/test_two_searches.py` checks
+(`tests.helpers.side_by_side`: each its own local Ray cluster, started `--gap` seconds apart) and prints, for
+each, its exit code and time, how many trials ASHA stopped, any process it left behind, and whether its
+cluster's dashboard agent could bind its HTTP port (Ray 2.60's is fixed: 52365).
 
     python bench/two_searches.py [--trials 6] [--epochs 4] [--gap 3]
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.search.runtime.test_two_searches import side_by_side
+from tests.helpers import side_by_side
 
 AGENT_PORT_TAKEN = "Failed to start HTTP server"  # the dashboard agent's own words (ray/dashboard/agent.py)
 SESSIONS = Path("/tmp/ray")

@@ -1,6 +1,7 @@
 """The code's layout, checked: no import cycles (counting imports inside functions), no module over 350
-lines, a docstring in every package's __init__.py, at most 8 modules directly in search/, and no module or
-file named in prose (docstrings, comments, the README) that does not exist."""
+lines, a docstring in every package's __init__.py, at most 8 modules directly in search/, no test code imported
+by the product and no test file imported at all, and no module or file named in prose (docstrings, comments, the
+README) that does not exist."""
 
 from __future__ import annotations
 
@@ -112,6 +113,14 @@ def test_no_product_module_imports_test_code():
     files = [p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")]
     modules = {module_name(p) for p in project_files()} | {"tests", "tests.faults", "tests.helpers"}
     assert not {str(p.relative_to(ROOT)): t for p in files for t in imports(p, modules) if t.startswith("tests")}
+
+
+def test_no_module_imports_a_test_file():
+    """Shared test code lives in tests/helpers.py: a test file is imported by no test, no bench script."""
+    files = project_files() + sorted((ROOT / "tests").rglob("*.py"))
+    modules = {module_name(p) for p in files}
+    test_files = {m for m in modules if m.rpartition(".")[2].startswith("test_")}
+    assert not {str(p.relative_to(ROOT)): t for p in files for t in imports(p, modules) & test_files}
 
 
 def test_fault_injection_is_installed_through_the_epoch_hooks(monkeypatch):
