@@ -25,7 +25,7 @@ from common.atomic import atomic_write_text
 from common.errors import UserError
 from data_utils import DataError, Split, duplicate_groups, load_dataset, train_val_split
 from search.results.folder import ExperimentFolder
-from search.space.resolve import deep_merge, unflatten
+from search.space.space_file import read_space
 from search.space.spec import DataSection, SearchSpec, load_spec, parse_trial_config
 
 __all__ = [
@@ -81,8 +81,7 @@ def new_experiment(
         UserError: ``root`` cannot be written.
     """
     folder = writable_folder(root)
-    raw = yaml.safe_load(Path(space).read_text()) or {}
-    atomic_write_text(folder.spec, yaml.safe_dump(deep_merge(raw, unflatten(overrides)), sort_keys=False))
+    atomic_write_text(folder.spec, yaml.safe_dump(read_space(Path(space), overrides), sort_keys=False))
     if previous:
         atomic_write_text(folder.warm_start, json.dumps(list(previous)))
     return folder

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 
 from common.constants import FOOTPRINT, METRIC_MODES
 from search.space.checks import OBJECTIVE_MODES, check_goals, check_warm_start
 from search.space.grid import size_search_to_grid
 from search.space.params import Param, RecordingSuggester, parse_params, sample
-from search.space.resolve import TrialResolver, deep_merge, unflatten
+from search.space.resolve import TrialResolver
+from search.space.space_file import read_space
 from search.space.typed_config import ConfigError, check_keys, from_dict
 from training.config import TrialConfig
 
@@ -120,12 +120,14 @@ class SchedulerSection:
     # Ray's schedulers (search.runtime.strategies): ASHA, HyperBand, the median stopping rule; none: every trial runs max_t epochs
     name: Literal["asha", "hyperband", "median", "none"] = "asha"
     max_t: int = 20  # epochs of a trial that is never stopped early
-    grace_period: int = 2  # epochs before ASHA or the median rule may stop a trial
+    grace_period: int | None = None  # epochs before ASHA or the median rule may stop a trial; default 2 (max_t if less)
     reduction_factor: int = 3
 
     def __post_init__(self) -> None:
         if self.max_t < 1:
             raise ValueError(f"max_t must be >= 1 epoch, got {self.max_t}")
+        if self.grace_period is None:
+            object.__setattr__(self, "grace_period", min(2, self.max_t))
         if not 1 <= self.grace_period <= self.max_t:
             raise ValueError(f"grace_period must be in [1, max_t={self.max_t}], got {self.grace_period}")
         if self.reduction_factor < 2:
@@ -248,39 +250,10 @@ def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> S
     """
     path = Path(path)
     try:
-        raw = read_yaml(path)
-        for key, value in (overrides or {}).items():
-            raw = deep_merge(raw, unflatten({key: value}))
-        scheduler = raw.get("scheduler")
-        if "scheduler.max_t" in (overrides or {}) and isinstance(scheduler, dict):
-            # A shorter budget from the command line lowers the grace period with it (the default's too).
-            max_t = scheduler["max_t"]
-            scheduler.setdefault("grace_period", SchedulerSection.grace_period)
-            if isinstance(max_t, int) and isinstance(scheduler["grace_period"], int) and scheduler["grace_period"] > max_t:
-                scheduler["grace_period"] = max(1, max_t)
-        spec = parse_spec(raw, default_name=path.stem)
+        spec = parse_spec(read_space(path, overrides), default_name=path.stem)
     except ConfigError as e:
         raise ConfigError(f"{path}: {e.path}" if e.path else str(path), e.message) from None
     return spec
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ConfigError("", "no such file; give a search space such as spaces/fusion.yaml")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigError("", f"invalid YAML: {where}{problem}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError("", f"cannot read the file: {e}") from None
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise ConfigError("", f"expected a mapping of sections at the top level, got {type(raw).__name__}")
-    return raw
 
 
 def parse_spec(raw: Mapping[str, Any], default_name: str) -> SearchSpec:
