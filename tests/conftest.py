@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from search.runtime.cluster import free_port, local_worker_env
-from search.runtime.ray_workarounds import loopback_only
+from search.runtime.ray_workarounds import loopback_only, start_local
 from tests.helpers import ROOT
 
 # The longest test files (pytest --durations), run first: `make test`'s two pytest workers take files in this
@@ -51,11 +51,21 @@ def ray_cluster(tmp_path_factory) -> Iterator[object]:
     pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     env = {**local_worker_env(dashboard), "AVSEARCH_FAULTS": str(fault_file), "PYTHONPATH": pythonpath}
     with loopback_only():  # the driver too: it must be on the nodes' 127.0.0.1, or its tasks never run
-        cluster = Cluster(
-            initialize_head=True,
-            head_node_args={"num_cpus": 1, "include_dashboard": True, "dashboard_host": "127.0.0.1", "dashboard_port": dashboard},
-        )
-        cluster.add_node(num_cpus=1)
+
+        def two_nodes() -> Cluster:
+            cluster = Cluster(
+                initialize_head=True,
+                head_node_args={
+                    "num_cpus": 1,
+                    "include_dashboard": True,
+                    "dashboard_host": "127.0.0.1",
+                    "dashboard_port": dashboard,
+                },
+            )
+            cluster.add_node(num_cpus=1)
+            return cluster
+
+        cluster = start_local(two_nodes)  # both pytest workers start theirs at once: the busiest moment of the suite
         ray.init(
             address=cluster.address,
             log_to_driver=False,

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import ray
 
 from common.errors import UserError
-from search.runtime.ray_workarounds import init_local, loopback_only
+from search.runtime.ray_workarounds import loopback_only, start_local
 from search.space.spec import SearchSpec
 from search.space.typed_config import ConfigError
 
@@ -97,12 +97,16 @@ def ray_cluster(address: str | None) -> Iterator[str | None]:
         # "local": a new cluster of our own, even where another one runs on this machine.
         port = free_port()
         with loopback_only():
-            dashboard = init_local(
-                include_dashboard=True,
-                dashboard_host="127.0.0.1",
-                dashboard_port=port,
-                **{**kwargs, "runtime_env": {"env_vars": local_worker_env(port)}},
-            ).dashboard_url
+            context = start_local(
+                lambda: ray.init(
+                    address="local",
+                    include_dashboard=True,
+                    dashboard_host="127.0.0.1",
+                    dashboard_port=port,
+                    **{**kwargs, "runtime_env": {"env_vars": local_worker_env(port)}},
+                )
+            )
+            dashboard = context.dashboard_url
     try:
         yield dashboard
     finally:

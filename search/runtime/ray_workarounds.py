@@ -33,10 +33,11 @@ section that fails when a Ray upgrade changes what it relies on (then revisit th
    Tune's end-of-function result takes the trial's one result slot first, and the main thread, relaying the
    last report, waits on that slot forever: the trial, and so the search, hangs. The trial's own thread relays
    the reports instead, every one before the function returns. No upstream issue yet.
-7. A local cluster's start on a busy machine (``init_local``; ray-project/ray#65983). The raylet gives the
+7. A local cluster's start on a busy machine (``start_local``; ray-project/ray#65983). The raylet gives the
    dashboard agent a hard-coded 15 s to write its ports, then exits; ``ray.init`` fails 30 s later with "The
    current node timed out during startup". A 2-core machine running a search or a test beside it can take
-   longer to start the agent's Python. The start is tried again, what it left behind stopped first.
+   longer to start the agent's Python. The start (a search's local cluster, the test session's) is tried
+   again, what it left behind stopped first.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from queue import Empty
-from typing import Any
+from typing import Any, TypeVar
 
 import ray
 from ray import tune
@@ -57,6 +58,8 @@ from ray.train import UserCallback
 from ray.tune.integration.ray_train import CHECKPOINT_PATH_KEY
 from ray.tune.trainable import wrap_function
 from ray.util.queue import Queue
+
+T = TypeVar("T")
 
 # --- 1. placement groups of stopped trials (ray-project/ray#54305) ----------------------------------------
 
@@ -288,21 +291,22 @@ START_ATTEMPTS = 3
 START_TIMED_OUT = "The current node timed out during startup"  # ray._private.node.Node's message
 
 
-def init_local(init: Callable[..., Any] = ray.init, **kwargs: Any) -> Any:
-    """``init(address="local", **kwargs)`` (``ray.init``), tried again when the new node timed out during its
-    start, after the processes the failed start left behind (its GCS, dashboard, agents) are killed."""
+def start_local(start: Callable[[], T]) -> T:
+    """``start()``, which starts a node on this machine (``ray.init(address="local")``, a test's
+    ``ray.cluster_utils.Cluster``), tried again when the node timed out during its start, after the processes
+    the failed start left behind (its GCS, dashboard, agents) are killed."""
     import psutil
 
     me = psutil.Process()
     for _ in range(START_ATTEMPTS - 1):
         before = {p.pid for p in me.children(recursive=True)}
         try:
-            return init(address="local", **kwargs)
+            return start()
         except Exception as e:
             if START_TIMED_OUT not in str(e):
                 raise
-        left = [p for p in me.children(recursive=True) if p.pid not in before]  # ray.init connected to none
+        left = [p for p in me.children(recursive=True) if p.pid not in before]  # the failed start's
         for p in left:
             p.kill()
         psutil.wait_procs(left, timeout=10)
-    return init(address="local", **kwargs)
+    return start()
