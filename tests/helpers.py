@@ -150,9 +150,9 @@ class Outcome:
 
 def side_by_side(tmp: Path, trials: int = 4, epochs: int = 4, gap_s: float = 3.0) -> list[Outcome]:
     """Two ASHA searches of smoke.yaml (no retraining) started ``gap_s`` apart, each with its own cluster."""
-    space = yaml.safe_load((ROOT / "spaces" / "smoke.yaml").read_text())
+    space = yaml.safe_load(Path(SMOKE).read_text())
     space["retrain"] = {"top_k": 0}
-    (tmp / "smoke.yaml").write_text(yaml.safe_dump(space))
+    (tmp / "smoke.yaml").write_text(yaml.safe_dump(space, sort_keys=False))
     runs, started = {}, {}
     for name in ("first", "second"):
         runs[name] = TrackedCommand(
